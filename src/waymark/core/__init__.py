@@ -1,0 +1,1 @@
+"""The pure domain core: plain data and functions, no I/O."""
