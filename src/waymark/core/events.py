@@ -93,3 +93,5 @@ class AppendResult(msgspec.Struct, frozen=True):
     duplicates: int
     first_seq: int = 0
     """The seq of the first stored event; stored events take consecutive seqs from it."""
+    duplicate_indexes: tuple[int, ...] = ()
+    """Positions (in the appended sequence) of the events that were not stored."""

@@ -25,7 +25,10 @@ class EventLog(Protocol):
     - Stored events get consecutive, increasing ``seq`` numbers in batch order.
     """
 
-    def append(self, events: Sequence[Event]) -> AppendResult: ...
+    def append(self, events: Sequence[Event], *, dedupe_all_time: bool = False) -> AppendResult:
+        """Store the events that are not duplicates. ``dedupe_all_time`` checks the whole log
+        instead of the window (bulk imports, so re-importing a file adds nothing)."""
+        ...
 
     def count(self) -> int: ...
 

@@ -1,1 +1,1 @@
-"""waymark.store"""
+"""Storage adapters. ``open_store`` gives the embedded default (DuckDB in a data directory)."""

@@ -1,0 +1,52 @@
+"""The ASGI application: routes from every area, one error mapping, and the lifespan that
+starts group commit and catches derived state up with the log."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute
+
+from waymark.api import events, health, importing, tracking
+from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
+from waymark.core.errors import WaymarkError
+from waymark.runtime.services import Services
+
+# One line per area; each module exposes routes() -> list[BaseRoute].
+ROUTE_MODULES = (
+    health,
+    tracking,
+    events,
+    importing,
+)
+
+
+def create_app(services: Services) -> Starlette:
+    routes: list[BaseRoute] = []
+    for module in ROUTE_MODULES:
+        routes.extend(module.routes())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services.pipeline.catch_up(services.event_log)
+        await services.committer.start()
+        try:
+            yield
+        finally:
+            await services.committer.stop()
+            services.pipeline.flush()
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            WaymarkError: on_waymark_error,
+            HTTPException: on_http_error,
+            Exception: on_unexpected,
+        },
+    )
+    app.state.services = services
+    return app

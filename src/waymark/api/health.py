@@ -1,0 +1,47 @@
+"""Health, version and the OpenAPI document."""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+import waymark
+from waymark.api._deps import services
+from waymark.api._io import json_response
+from waymark.api._openapi import endpoint, openapi_document
+
+
+class Health(msgspec.Struct):
+    status: str
+    version: str
+    uptime_seconds: float
+    events_per_second: float
+    accepted_total: int
+
+
+@endpoint(
+    "GET", "/healthz", summary="Liveness and live ingest rate", response=Health, tags=("meta",)
+)
+async def healthz(request: Request) -> Response:
+    svc = services(request)
+    return json_response(
+        Health(
+            status="ok",
+            version=waymark.__version__,
+            uptime_seconds=(svc.clock.now() - svc.started_at).total_seconds(),
+            events_per_second=svc.stats.rate(),
+            accepted_total=svc.stats.accepted_total,
+        )
+    )
+
+
+@endpoint("GET", "/openapi.json", summary="This API's OpenAPI 3.1 document", tags=("meta",))
+async def openapi(request: Request) -> Response:
+    document = openapi_document(request.app.routes, title="Waymark", version=waymark.__version__)
+    return json_response(document)
+
+
+def routes() -> list[BaseRoute]:
+    return [healthz, openapi]

@@ -1,0 +1,181 @@
+"""``waymark import FILE...``: bulk import with a progress bar and a rejects file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import get_args
+
+import click
+import msgspec
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from waymark.cli._common import (
+    Remote,
+    console,
+    data_option,
+    load_settings,
+    open_local_or_remote,
+    out,
+)
+from waymark.core.clock import SystemClock
+from waymark.core.errors import ConfigError
+from waymark.ingest.api import (
+    FileFormat,
+    IngestLimits,
+    RawRecord,
+    Rejection,
+    detect_format,
+    parse_records,
+    read_chunks,
+)
+from waymark.store.duckdb.store import DuckDBStore
+
+
+class FileReport(msgspec.Struct):
+    file: str
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejects_file: str | None = None
+
+
+def _send(
+    target: DuckDBStore | Remote, records: list[RawRecord], source: str
+) -> tuple[int, int, list[Rejection]]:
+    if isinstance(target, Remote):
+        body = msgspec.json.encode(
+            {
+                "source": source,
+                "records": [{"line": r.line, "message": msgspec.Raw(r.raw)} for r in records],
+            }
+        )
+        reply = target.post("/api/v1/import", body)
+        rejected = [msgspec.convert(r, Rejection) for r in reply["rejected"]]
+        return int(reply["stored"]), int(reply["duplicates"]), rejected
+    parsed = parse_records(
+        records, source=source, received_at=SystemClock().now(), limits=IngestLimits()
+    )
+    result = target.events.append(parsed.events, dedupe_all_time=True)
+    return result.stored, result.duplicates, parsed.rejected
+
+
+def import_file(
+    target: DuckDBStore | Remote,
+    *,
+    path: Path,
+    fmt: FileFormat,
+    source: str,
+    rejects: Path,
+    progress: Progress,
+) -> FileReport:
+    report = FileReport(file=str(path))
+    task = progress.add_task(path.name, total=path.stat().st_size)
+    raws: dict[int, bytes] = {}
+    with rejects.open("w") as rejects_out:
+
+        def reject(line: int, code: str, message: str, raw: str) -> None:
+            report.rejected += 1
+            rejects_out.write(
+                json.dumps({"line": line, "code": code, "message": message, "record": raw}) + "\n"
+            )
+
+        for records, errors in read_chunks(
+            path, fmt, progress=lambda n: progress.update(task, completed=n)
+        ):
+            for err in errors:
+                reject(err.line, "ingest.unreadable_record", err.message, err.raw)
+            if not records:
+                continue
+            raws = {r.line: r.raw for r in records}
+            stored, duplicates, rejected = _send(target, records, source)
+            report.stored += stored
+            report.duplicates += duplicates
+            for rej in rejected:
+                reject(
+                    rej.index,
+                    rej.code,
+                    rej.message,
+                    raws.get(rej.index, b"").decode("utf-8", "replace"),
+                )
+    progress.update(task, completed=path.stat().st_size)
+    if report.rejected:
+        report.rejects_file = str(rejects)
+    else:
+        rejects.unlink(missing_ok=True)
+    return report
+
+
+@click.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(get_args(FileFormat)),
+    default=None,
+    help="File format (default: from the file name).",
+)
+@click.option(
+    "--source",
+    default="import",
+    show_default=True,
+    help="Source name the events are recorded under (message ids are unique per source).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@data_option
+def import_(
+    files: tuple[Path, ...],
+    fmt: FileFormat | None,
+    source: str,
+    as_json: bool,
+    data_dir: Path | None,
+) -> None:
+    """Import Segment messages from JSONL, CSV or Parquet files.
+
+    Bad rows are reported with their line number and written to FILE.rejects.jsonl; good rows
+    are kept. Importing the same file again adds nothing.
+    """
+    for path in files:
+        if not path.is_file():
+            raise ConfigError(f"no such file: {path}", field="FILES")
+    formats = {path: fmt or detect_format(path) for path in files}
+    settings = load_settings(data_dir)
+    target = open_local_or_remote(settings, read_only=False)
+    reports: list[FileReport] = []
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=as_json,
+        ) as progress:
+            for path in files:
+                rejects = path.with_name(path.name + ".rejects.jsonl")
+                reports.append(
+                    import_file(
+                        target,
+                        path=path,
+                        fmt=formats[path],
+                        source=source,
+                        rejects=rejects,
+                        progress=progress,
+                    )
+                )
+    finally:
+        if isinstance(target, DuckDBStore):
+            target.close()
+    if as_json:
+        out.print_json(msgspec.json.encode(reports).decode())
+        return
+    for r in reports:
+        line = (
+            f"{r.file}: {r.stored} stored, {r.duplicates} duplicates skipped, {r.rejected} rejected"
+        )
+        if r.rejects_file:
+            line += f" (see {r.rejects_file})"
+        out.print(line)
+
+
+commands = [import_]

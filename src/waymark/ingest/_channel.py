@@ -1,0 +1,130 @@
+"""Which channel an event came from, and its campaign fields.
+
+Order of evidence: an explicit ``context.channel``; the campaign medium (an ad or social click,
+an email link); the library that sent it; the call type (page = web, screen = mobile); the
+device's operating system. Server-side libraries give ``server``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlsplit
+
+from waymark.core.events import CAMPAIGN_FIELDS, Channel
+
+_CHANNEL_SYNONYMS: Final[dict[str, Channel]] = {
+    **{c.value: c for c in Channel},
+    "call_center": Channel.CALL_CENTRE,
+    "callcenter": Channel.CALL_CENTRE,
+    "call-centre": Channel.CALL_CENTRE,
+    "call-center": Channel.CALL_CENTRE,
+    "phone": Channel.CALL_CENTRE,
+    "contact_center": Channel.CALL_CENTRE,
+    "browser": Channel.WEB,
+    "client": Channel.WEB,
+    "website": Channel.WEB,
+    "app": Channel.MOBILE,
+    "ios": Channel.MOBILE,
+    "android": Channel.MOBILE,
+    "mobile_app": Channel.MOBILE,
+    "store": Channel.SHOP,
+    "pos": Channel.SHOP,
+    "retail": Channel.SHOP,
+    "ad": Channel.ADS,
+    "advertising": Channel.ADS,
+    "paid": Channel.ADS,
+    "logistics": Channel.SHIPPING,
+    "delivery": Channel.SHIPPING,
+    "helpdesk": Channel.SUPPORT,
+}
+
+_MEDIUM_CHANNELS: Final[dict[str, Channel]] = {
+    "cpc": Channel.ADS,
+    "ppc": Channel.ADS,
+    "cpm": Channel.ADS,
+    "paid": Channel.ADS,
+    "display": Channel.ADS,
+    "banner": Channel.ADS,
+    "retargeting": Channel.ADS,
+    "paid_social": Channel.ADS,
+    "paidsocial": Channel.ADS,
+    "social": Channel.SOCIAL,
+    "social-network": Channel.SOCIAL,
+    "social_media": Channel.SOCIAL,
+    "email": Channel.EMAIL,
+    "e-mail": Channel.EMAIL,
+    "newsletter": Channel.EMAIL,
+    "sms": Channel.SMS,
+    "affiliate": Channel.PARTNER,
+    "referral": Channel.PARTNER,
+    "partner": Channel.PARTNER,
+}
+
+_MOBILE_LIBRARIES: Final = (
+    "analytics-ios",
+    "analytics-android",
+    "analytics-swift",
+    "analytics-kotlin",
+    "analytics-react-native",
+    "analytics-flutter",
+    "analytics-xamarin",
+    "rudder-ios",
+    "rudder-android",
+    "rudderstack-ios",
+    "rudderstack-android",
+)
+_WEB_LIBRARIES: Final = ("analytics.js", "analytics-next", "rudder-analytics.js", "rudderstack-js")
+
+
+def campaign_of(context: dict[str, Any]) -> dict[str, str]:
+    """UTM fields from ``context.campaign``, else from the query string of ``context.page.url``."""
+    campaign: dict[str, str] = {}
+    raw = context.get("campaign")
+    if isinstance(raw, dict):
+        for key in CAMPAIGN_FIELDS:
+            value = raw.get(key, raw.get(f"utm_{key}"))
+            if isinstance(value, str | int | float) and str(value):
+                campaign[key] = str(value)
+    if campaign:
+        return campaign
+    page = context.get("page")
+    url = page.get("url") if isinstance(page, dict) else None
+    if isinstance(url, str) and "utm_" in url:
+        try:
+            query = urlsplit(url).query
+        except ValueError:
+            return campaign
+        for key, value in parse_qsl(query):
+            if key.startswith("utm_") and key[4:] in CAMPAIGN_FIELDS and value:
+                campaign[key[4:]] = value
+    return campaign
+
+
+def channel_of(message_type: str, context: dict[str, Any], campaign: dict[str, str]) -> str:
+    explicit = context.get("channel")
+    if isinstance(explicit, str):
+        known = _CHANNEL_SYNONYMS.get(explicit.strip().lower())
+        if known is not None and known is not Channel.SERVER:
+            return known.value
+    medium = campaign.get("medium", "").strip().lower()
+    if medium in _MEDIUM_CHANNELS:
+        return _MEDIUM_CHANNELS[medium].value
+    library = context.get("library")
+    name = library.get("name") if isinstance(library, dict) else None
+    if isinstance(name, str):
+        lowered = name.lower()
+        if any(lowered.startswith(lib) for lib in _MOBILE_LIBRARIES):
+            return Channel.MOBILE.value
+        if any(lowered.startswith(lib) for lib in _WEB_LIBRARIES):
+            return Channel.WEB.value
+    if message_type == "page":
+        return Channel.WEB.value
+    if message_type == "screen":
+        return Channel.MOBILE.value
+    os_info = context.get("os")
+    os_name = os_info.get("name") if isinstance(os_info, dict) else None
+    if isinstance(os_name, str) and os_name.lower() in ("ios", "android", "ipados"):
+        return Channel.MOBILE.value
+    if isinstance(explicit, str) and explicit.strip().lower() == Channel.SERVER.value:
+        return Channel.SERVER.value
+    return Channel.SERVER.value
