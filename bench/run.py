@@ -1,0 +1,46 @@
+"""``make bench``: run every benchmark module and write bench/results.md.
+
+Each module in ``MODULES`` exposes ``run(report)``. ``python -m bench.run ingest identity``
+runs only those. A module that fails is reported as failed; the others still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from pathlib import Path
+
+from bench._report import Report
+
+MODULES = ("ingest", "identity", "journey", "sim", "analytics", "decide", "orchestrate")
+
+
+def main(argv: list[str]) -> int:
+    wanted = argv or list(MODULES)
+    report = Report()
+    failed = 0
+    for name in wanted:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"bench.{name}":
+                print(f"bench: no bench/{name}.py yet, skipped", file=sys.stderr)
+                continue
+            raise
+        print(f"bench: {name}...", file=sys.stderr, flush=True)
+        try:
+            module.run(report)
+        except Exception:
+            failed += 1
+            report.section(f"{name}: FAILED")
+            report.note("```\n" + traceback.format_exc()[-3000:] + "\n```")
+            traceback.print_exc()
+    out = Path(__file__).with_name("results.md")
+    report.write(out)
+    print(f"bench: wrote {out}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,5 @@
+"""``python -m waymark.cli``."""
+
+from waymark.cli.main import main
+
+main()
