@@ -95,8 +95,10 @@ def campaign_of(context: dict[str, Any]) -> dict[str, str]:
         except ValueError:
             return campaign
         for key, value in parse_qsl(query):
-            if key.startswith("utm_") and key[4:] in CAMPAIGN_FIELDS and value:
-                campaign[key[4:]] = value
+            # Segment's context.campaign calls utm_campaign "name"
+            field = "name" if key == "utm_campaign" else key.removeprefix("utm_")
+            if key.startswith("utm_") and field in CAMPAIGN_FIELDS and value:
+                campaign[field] = value
     return campaign
 
 
