@@ -48,24 +48,25 @@ class ServerProcess:
         self.log_path = data_dir.parent / f"server-{self.port}.log"
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "waymark.cli",
-                "serve",
-                "--port",
-                str(self.port),
-                "--data",
-                str(self.data_dir),
-                "--quiet",
-                *self.args,
-            ],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        # the child keeps its own copy of the descriptor; ours must not leak
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "waymark.cli",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--data",
+                    str(self.data_dir),
+                    "--quiet",
+                    *self.args,
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
