@@ -189,6 +189,10 @@ def normalise(
         timestamp = received_at - (sent_at - client_ts)
     else:
         timestamp = client_ts
+    traits = msg.traits
+    if not traits and type_ == "identify" and isinstance(context.get("traits"), dict):
+        # The RudderStack server SDKs send identify traits only in context.traits.
+        traits = context["traits"]
     campaign = campaign_of(context)
     return Event(
         message_id=message_id,
@@ -208,7 +212,7 @@ def normalise(
         channel=channel_of(type_, context, campaign),
         campaign=campaign,
         properties=msg.properties or {},
-        traits=msg.traits or {},
+        traits=traits or {},
         context=context,
         integrations=msg.integrations or {},
     )
