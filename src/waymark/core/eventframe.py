@@ -59,6 +59,7 @@ _PLAIN_COLUMNS: Final = (
 )
 _TIME_COLUMNS: Final = ("timestamp", "original_timestamp", "sent_at", "received_at")
 
+_NON_TIME_SCHEMA: Final = pa.schema([f for f in EVENT_SCHEMA if f.name not in _TIME_COLUMNS])
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
@@ -84,11 +85,18 @@ def events_to_arrow(events: Sequence[Event], *, first_seq: int | None = None) ->
         columns["seq"] = list(range(first_seq, first_seq + len(events)))
     for name in _PLAIN_COLUMNS:
         columns[name] = [getattr(e, name) for e in events]
-    for name in _TIME_COLUMNS:
-        columns[name] = [to_naive_utc(getattr(e, name)) for e in events]
     for name in JSON_COLUMNS:
         columns[name] = [_json_text(getattr(e, name)) for e in events]
-    return pa.Table.from_pydict(columns, schema=EVENT_SCHEMA)
+    arrays: dict[str, pa.Array] = {}
+    for name in _TIME_COLUMNS:
+        # Aware datetimes go in as UTC and the zone is dropped in C, not per value in Python.
+        values = [getattr(e, name) for e in events]
+        aware = pa.array(values, type=pa.timestamp("us", tz="UTC"))
+        arrays[name] = aware.cast(_TS)
+    table = pa.Table.from_pydict(columns, schema=_NON_TIME_SCHEMA)
+    for name in _TIME_COLUMNS:
+        table = table.append_column(EVENT_SCHEMA.field(name), arrays[name])
+    return table.select(EVENT_SCHEMA.names)
 
 
 def _aware(value: datetime | None) -> datetime | None:
