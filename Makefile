@@ -44,7 +44,7 @@ bench: setup ## run the benchmarks, write bench/results.md
 	$(BIN)/python -m bench.run
 
 demo: setup ## start the server and stream a simulated population into it
-	$(BIN)/python -m waymark.cli.demo
+	$(BIN)/waymark demo
 
 serve: setup ## start the server on ./waymark-data
 	$(BIN)/waymark serve

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 import waymark
-from waymark.cli import events, importing, serve
+from waymark.cli import demo, events, importing, serve
 from waymark.core.errors import ConfigError, TerminalError, ValidationError, WaymarkError
 
 # One line per area; each module exposes ``commands: list[click.Command]``.
@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     serve,
     importing,
     events,
+    demo,
 )
 
 
