@@ -1,0 +1,221 @@
+"""Which experiences a customer may get on a channel now, and the policy that stops the rest.
+
+Policies run in a fixed order; an experience is excluded by the first one that stops it
+(that is the code the decision log shows). Everything but trait and event conditions is
+a vectorised operation over the channel's experiences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+
+from waymark.decide._catalog import Bools, Catalog, Ints
+from waymark.decide._conditions import conditions_hold
+from waymark.decide.config import Caps, Policy
+from waymark.decide.contracts import DecisionContext
+
+CODES: Final[tuple[str, ...]] = (
+    "eligible",
+    "placement.other",
+    "date.outside_validity",
+    "date.out_of_season",
+    "stage.not_eligible",
+    "suppress.after_purchase",
+    "suppress.acquisition_interest",
+    "suppress.consumed",
+    "suppress.support_case",
+    "consent.channel",
+    "contact.quiet_hours",
+    "cap.total",
+    "cap.channel",
+    "cap.experience",
+    "conditions.not_met",
+    "template.render_failed",
+    "holdout.default_only",
+)
+"""Exclusion codes in the order the policies run; index 0 means eligible."""
+CODE: Final = {c: i for i, c in enumerate(CODES)}
+_WINDOWS: Final = (
+    ("day", timedelta(days=1)),
+    ("week", timedelta(days=7)),
+    ("month", timedelta(days=30)),
+)
+Codes = npt.NDArray[np.int8]
+
+
+@dataclass(frozen=True, eq=False)
+class Customer:
+    """A context seen through the catalog's product universe (arrays over products)."""
+
+    current: dict[str, Ints]
+    """Model -> stage column (0 = not placed) per product."""
+    furthest: dict[str, Ints]
+    purchased: Bools
+    local_now: datetime
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        # an unknown zone must not block decisions; UTC is the documented fallback
+        return ZoneInfo("UTC")
+
+
+def customer_arrays(ctx: DecisionContext, catalog: Catalog) -> Customer:
+    cols = {p: j for j, p in enumerate(catalog.products)}
+    n = len(catalog.products)
+    current = {m: np.zeros(n, dtype=np.int64) for m in catalog.models}
+    furthest = {m: np.zeros(n, dtype=np.int64) for m in catalog.models}
+    purchased = np.zeros(n, dtype=np.bool_)
+    for pos in ctx.positions:
+        j = cols.get(pos.product)
+        model = catalog.models.get(pos.model)
+        if j is None or model is None:
+            continue
+        cur = model.rank.get(pos.stage, 0)
+        current[pos.model][j] = cur
+        furthest[pos.model][j] = max(cur, model.rank.get(pos.furthest or pos.stage, 0))
+        if pos.purchased or pos.phase == "post_purchase":
+            purchased[j] = True
+    return Customer(current, furthest, purchased, ctx.now.astimezone(_zone(ctx.timezone)))
+
+
+def _over_cap(counts: dict[str, int], caps: Caps) -> bool:
+    return any(
+        getattr(caps, name) is not None and counts[name] >= getattr(caps, name)
+        for name, _ in _WINDOWS
+    )
+
+
+def _in_quiet_hours(local: datetime, start: str, end: str) -> bool:
+    t = local.time()
+    a, b = time.fromisoformat(start), time.fromisoformat(end)
+    return a <= t < b if a <= b else (t >= a or t < b)
+
+
+def _window_counts(ctx: DecisionContext, channel: str) -> tuple[dict[str, int], dict[str, int]]:
+    total = {name: 0 for name, _ in _WINDOWS}
+    on_channel = dict(total)
+    for rec in ctx.contacts:
+        age = ctx.now - rec.at
+        for name, span in _WINDOWS:
+            if age < span:
+                total[name] += 1
+                if rec.channel == channel:
+                    on_channel[name] += 1
+    return total, on_channel
+
+
+def _experience_cap_mask(ctx: DecisionContext, catalog: Catalog, idx: Ints) -> Bools:
+    over = np.zeros(len(catalog.experiences), dtype=np.bool_)
+    counts: dict[int, list[int]] = {}
+    for rec in ctx.contacts:
+        i = catalog.index.get(rec.experience_id)
+        if i is None:
+            continue
+        age = ctx.now - rec.at
+        c = counts.setdefault(i, [0, 0, 0])
+        for k, (_, span) in enumerate(_WINDOWS):
+            if age < span:
+                c[k] += 1
+    for i, (d, w, m) in counts.items():
+        over[i] = d >= catalog.cap_day[i] or w >= catalog.cap_week[i] or m >= catalog.cap_month[i]
+    mask: Bools = over[idx]
+    return mask
+
+
+def _stage_ok(catalog: Catalog, cust: Customer, idx: Ints) -> Bools:
+    pm = catalog.product_matrix[idx]
+    any_restriction = np.zeros(len(idx), dtype=np.bool_)
+    ok = np.zeros(len(idx), dtype=np.bool_)
+    for name, model in catalog.models.items():
+        restricts = model.restricts[idx]
+        if not restricts.any():
+            continue
+        any_restriction |= restricts
+        onehot = np.zeros((len(catalog.products), len(model.stages) + 1), dtype=np.bool_)
+        onehot[np.arange(len(catalog.products)), cust.current[name]] = True
+        # (experience x product) @ (product x stage): the stages its products are at
+        at_stage = pm @ onehot
+        ok |= (at_stage & model.eligible[idx]).any(axis=1)
+    result: Bools = ok | ~any_restriction
+    return result
+
+
+def exclusion_codes(
+    ctx: DecisionContext,
+    catalog: Catalog,
+    policy: Policy,
+    cust: Customer,
+    idx: Ints,
+    *,
+    channel: str,
+    placement: str | None,
+) -> Codes:
+    """For each experience in ``idx``: 0 if eligible, else the index in ``CODES`` of the first
+    policy that excludes it."""
+    codes = np.zeros(len(idx), dtype=np.int8)
+
+    def stop(code: str, failed: Bools | bool) -> None:
+        codes[(codes == 0) & failed] = CODE[code]
+
+    if placement is not None:
+        other = np.array([placement not in catalog.placements[i] for i in idx], dtype=np.bool_)
+        stop("placement.other", catalog.has_placements[idx] & other)
+    today = cust.local_now.date()
+    day = today.toordinal()
+    stop(
+        "date.outside_validity", (catalog.valid_from[idx] > day) | (catalog.valid_until[idx] < day)
+    )
+    md = today.month * 100 + today.day
+    s, e = catalog.season_start[idx], catalog.season_end[idx]
+    in_season = np.where(s <= e, (s <= md) & (md <= e), (md >= s) | (md <= e))
+    stop("date.out_of_season", (s >= 0) & ~in_season)
+    stop("stage.not_eligible", ~_stage_ok(catalog, cust, idx))
+    pm = catalog.product_matrix[idx]
+    sup = policy.suppression
+    if sup.after_purchase:
+        bought = pm @ cust.purchased
+        stop("suppress.after_purchase", catalog.purpose_mask(sup.after_purchase)[idx] & bought)
+    if sup.acquisition.until and sup.acquisition.purposes:
+        beyond = np.zeros(len(catalog.products), dtype=np.bool_)
+        for model, stage in sup.acquisition.until.items():
+            if model in catalog.models:
+                beyond |= cust.furthest[model] > catalog.models[model].rank[stage]
+        acq = catalog.purpose_mask(sup.acquisition.purposes)[idx]
+        stop("suppress.acquisition_interest", acq & (pm @ beyond))
+    if not sup.consumed_again and ctx.consumed:
+        consumed = np.array([catalog.experiences[i].id in ctx.consumed for i in idx], dtype=bool)
+        stop("suppress.consumed", consumed)
+    if ctx.open_support_case and sup.support_case.enabled:
+        stop("suppress.support_case", ~catalog.purpose_mask(sup.support_case.allow_purposes)[idx])
+    consent = ctx.consent.get(channel)
+    if consent is False or (consent is None and channel in policy.consent.required):
+        stop("consent.channel", True)
+    quiet = policy.contact.quiet_hours
+    if (
+        quiet is not None
+        and channel in quiet.channels
+        and _in_quiet_hours(cust.local_now, quiet.start, quiet.end)
+    ):
+        stop("contact.quiet_hours", True)
+    if ctx.contacts:
+        total, on_channel = _window_counts(ctx, channel)
+        stop("cap.total", _over_cap(total, policy.contact.total))
+        channel_caps = policy.contact.channels.get(channel)
+        if channel_caps is not None:
+            stop("cap.channel", _over_cap(on_channel, channel_caps))
+        stop("cap.experience", _experience_cap_mask(ctx, catalog, idx))
+    pending = np.flatnonzero((codes == 0) & catalog.has_conditions[idx])
+    for k in pending:
+        exp = catalog.experiences[idx[k]]
+        if not conditions_hold(exp.conditions, ctx.traits, ctx.recent_events, ctx.now):
+            codes[k] = CODE["conditions.not_met"]
+    return codes

@@ -1,0 +1,92 @@
+"""In-memory implementations of decide's ports: the reference for tests and embedding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+
+import msgspec
+
+from waymark.decide.contracts import ContactRecord, Decision, DecisionContext, Outcome
+
+
+class MemoryDecisionLog:
+    def __init__(self) -> None:
+        self._decisions: dict[str, Decision] = {}
+        self._by_profile: dict[str, list[Decision]] = {}
+        self._feedback: set[tuple[str, str, str]] = set()
+        self._consumed: dict[str, set[str]] = {}
+
+    def save(self, decision: Decision) -> None:
+        self._decisions[decision.decision_id] = decision
+        self._by_profile.setdefault(decision.profile_id, []).append(decision)
+
+    def get(self, decision_id: str) -> Decision | None:
+        return self._decisions.get(decision_id)
+
+    def mark_feedback(self, decision_id: str, experience_id: str, outcome: Outcome) -> bool:
+        key = (decision_id, experience_id, outcome)
+        if key in self._feedback:
+            return False
+        self._feedback.add(key)
+        decision = self._decisions.get(decision_id)
+        if decision is not None and outcome != "viewed":
+            self._consumed.setdefault(decision.profile_id, set()).add(experience_id)
+        return True
+
+    def history(self, profile_id: str, *, since: datetime) -> list[ContactRecord]:
+        return [
+            ContactRecord(experience_id=c.id, channel=d.channel, at=d.at)
+            for d in self._by_profile.get(profile_id, ())
+            if d.at >= since
+            for c in d.experiences
+        ]
+
+    def consumed(self, profile_id: str) -> frozenset[str]:
+        return frozenset(self._consumed.get(profile_id, ()))
+
+    def __len__(self) -> int:
+        return len(self._decisions)
+
+
+class MemoryCatalogStore:
+    def __init__(self) -> None:
+        self._doc: str | None = None
+
+    def load(self) -> str | None:
+        return self._doc
+
+    def save(self, document: str, *, version: str, at: datetime) -> None:
+        self._doc = document
+
+
+class StaticContexts:
+    """A fixed set of contexts (tests, the demo before identity and journeys are wired)."""
+
+    def __init__(self, contexts: list[DecisionContext]) -> None:
+        self._by_id = {c.profile_id: c for c in contexts}
+        self._by_identifier = {
+            (kind, value): c.profile_id
+            for c in contexts
+            for kind, values in c.identifiers.items()
+            for value in values
+        }
+
+    def resolve(self, reference: Mapping[str, str]) -> str | None:
+        if "id" in reference:
+            return reference["id"] if reference["id"] in self._by_id else None
+        for kind, value in reference.items():
+            found = self._by_identifier.get((kind, value))
+            if found is not None:
+                return found
+        return None
+
+    def context(self, profile_id: str, now: datetime) -> DecisionContext | None:
+        ctx = self._by_id.get(profile_id)
+        if ctx is None:
+            return None
+        return msgspec.structs.replace(ctx, now=now)
+
+    def contexts(self, now: datetime) -> Iterator[DecisionContext]:
+        for pid in sorted(self._by_id):
+            yield self._by_id[pid]

@@ -1,0 +1,287 @@
+"""Decide facade: the next best experience for a customer on a channel, and why.
+
+Other packages import only this module and ``contracts``. A ``Decider`` owns one catalog,
+the learned propensities (Thompson sampling state) and a decision log; it is built once by
+the runtime and shared by the API, the pipeline (feedback events) and orchestration.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from waymark.core.events import Event
+from waymark.decide._audience import normalise_email, normalise_phone, page, sha256_hex
+from waymark.decide._bandit import BanditState
+from waymark.decide._catalog import Catalog, build_catalog, load_catalog_text
+from waymark.decide._decide import decide
+from waymark.decide._eligibility import CODES
+from waymark.decide._feedback import feedback_from_batches, feedback_from_events, first_seen
+from waymark.decide._holdout import in_holdout
+from waymark.decide._memory import MemoryCatalogStore, MemoryDecisionLog, StaticContexts
+from waymark.decide._models import SEED_MODELS
+from waymark.decide._rules import Models
+from waymark.decide._source import Source
+from waymark.decide.config import CatalogDoc, Experience, Policy
+from waymark.decide.contracts import (
+    AudiencePage,
+    DecideRequest,
+    Decision,
+    DecisionContext,
+    Feedback,
+)
+from waymark.decide.errors import (
+    CatalogInvalid,
+    InvalidDecideRequest,
+    UnknownAudience,
+    UnknownDecision,
+    UnknownExperience,
+)
+from waymark.decide.ports import CatalogStore, ContextSource, DecisionLog
+
+__all__ = [
+    "CODES",
+    "SEED_MODELS",
+    "BanditState",
+    "Catalog",
+    "CatalogDoc",
+    "Decider",
+    "Experience",
+    "MemoryCatalogStore",
+    "MemoryDecisionLog",
+    "Policy",
+    "StaticContexts",
+    "build_catalog",
+    "in_holdout",
+    "load_catalog_text",
+    "normalise_email",
+    "normalise_phone",
+    "sha256_hex",
+    "shipped_catalog",
+]
+
+MAX_COUNT = 20
+HISTORY = timedelta(days=30)
+"""How far back contact history counts (the longest cap window)."""
+
+
+def shipped_catalog(name: str = "learning-kits") -> str:
+    """The text of an example catalog shipped in ``waymark/decide/catalogs``."""
+    return (resources.files("waymark.decide") / "catalogs" / f"{name}.yaml").read_text("utf-8")
+
+
+class Decider:
+    """Decisions, feedback and catalog administration over one catalog."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        models: Models = SEED_MODELS,
+        log: DecisionLog | None = None,
+        catalogs: CatalogStore | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self._catalog = catalog
+        self._models = models
+        self._state = BanditState.for_catalog(catalog)
+        self._log: DecisionLog = log if log is not None else MemoryDecisionLog()
+        self._catalogs: CatalogStore = catalogs if catalogs is not None else MemoryCatalogStore()
+        self._rng = rng if rng is not None else np.random.default_rng()
+        # the generator and the counts are not thread-safe; decisions are short
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        default_yaml: str,
+        *,
+        models: Models = SEED_MODELS,
+        log: DecisionLog | None = None,
+        catalogs: CatalogStore | None = None,
+        rng: np.random.Generator | None = None,
+        name: str | None = None,
+    ) -> Decider:
+        """The catalog last saved through the admin API, else ``default_yaml``."""
+        stored = catalogs.load() if catalogs is not None else None
+        if stored is not None:
+            catalog = build_catalog(
+                msgspec.json.decode(stored), models=models, source=Source("<stored catalog>")
+            )
+        else:
+            catalog = load_catalog_text(default_yaml, models=models, name=name)
+        return cls(catalog, models=models, log=log, catalogs=catalogs, rng=rng)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    @property
+    def state(self) -> BanditState:
+        return self._state
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def decide(self, ctx: DecisionContext, request: DecideRequest) -> Decision:
+        """Choose, log and return the next best experiences (contact history and consumed
+        experiences from the decision log are added to the context's own)."""
+        if not 1 <= request.count <= MAX_COUNT:
+            raise InvalidDecideRequest(f"count must be 1 to {MAX_COUNT}", field="count")
+        history = self._log.history(ctx.profile_id, since=ctx.now - HISTORY)
+        consumed = self._log.consumed(ctx.profile_id)
+        if history or consumed:
+            ctx = msgspec.structs.replace(
+                ctx, contacts=ctx.contacts + tuple(history), consumed=ctx.consumed | consumed
+            )
+        with self._lock:
+            decision = decide(ctx, request, self._catalog, self._state, self._rng)
+        self._log.save(decision)
+        return decision
+
+    def decision(self, decision_id: str) -> Decision:
+        found = self._log.get(decision_id)
+        if found is None:
+            raise UnknownDecision(f"no decision {decision_id!r}", decision_id=decision_id)
+        return found
+
+    # -- learning --------------------------------------------------------------------------
+
+    def _stage_of(self, fb: Feedback) -> str | None:
+        if fb.stage is not None:
+            return fb.stage
+        decision = self._log.get(fb.decision_id)
+        if decision is None:
+            return None
+        return next((c.stage for c in decision.experiences if c.id == fb.experience_id), None)
+
+    def apply_feedback(self, feedback: Iterable[Feedback]) -> int:
+        """Count feedback not counted before; returns how many were counted."""
+        target = self._catalog.doc.policy.arbitration.outcome
+        counted = 0
+        for fb in feedback:
+            stage = self._stage_of(fb)
+            if stage is None or not self._log.mark_feedback(
+                fb.decision_id, fb.experience_id, fb.outcome
+            ):
+                continue
+            with self._lock:
+                counted += self._state.record(fb.experience_id, stage, fb.outcome, target)
+        return counted
+
+    def observe(self, events: Iterable[Event]) -> int:
+        """The pipeline's hook: learn from the feedback events among committed events."""
+        return self.apply_feedback(feedback_from_events(events))
+
+    def rebuild(self, batches: Iterable[pa.RecordBatch]) -> int:
+        """Fresh counts from the whole log (``EventLog.scan``): what streaming would give on a
+        fresh log store. Returns how many feedback events were counted."""
+        target = self._catalog.doc.policy.arbitration.outcome
+        state = BanditState.for_catalog(self._catalog)
+        counted = 0
+        for fb in first_seen(feedback_from_batches(batches)):
+            stage = self._stage_of(fb)
+            if stage is not None:
+                counted += state.record(fb.experience_id, stage, fb.outcome, target)
+        with self._lock:
+            self._state = state
+        return counted
+
+    # -- catalog administration ------------------------------------------------------------
+
+    def set_catalog(self, data: Any, *, at: datetime) -> Catalog:
+        """Validate and switch to a new catalog document; counts carry over by id."""
+        catalog = build_catalog(data, models=self._models)
+        self._catalogs.save(
+            msgspec.json.encode(catalog.doc).decode(), version=catalog.version, at=at
+        )
+        with self._lock:
+            self._state = self._state.rebased(catalog)
+            self._catalog = catalog
+        return catalog
+
+    def put_experience(self, data: Any, *, at: datetime) -> Catalog:
+        """Add an experience, or replace the one with the same id."""
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise CatalogInvalid("an experience needs a string id", field="id")
+        doc = msgspec.to_builtins(self._catalog.doc)
+        others = [e for e in doc["experiences"] if e["id"] != data["id"]]
+        doc["experiences"] = [*others, data]
+        return self.set_catalog(doc, at=at)
+
+    def delete_experience(self, experience_id: str, *, at: datetime) -> Catalog:
+        doc = msgspec.to_builtins(self._catalog.doc)
+        kept = [e for e in doc["experiences"] if e["id"] != experience_id]
+        if len(kept) == len(doc["experiences"]):
+            raise UnknownExperience(f"no experience {experience_id!r}")
+        doc["experiences"] = kept
+        return self.set_catalog(doc, at=at)
+
+    def experience(self, experience_id: str) -> Experience:
+        i = self._catalog.index.get(experience_id)
+        if i is None:
+            raise UnknownExperience(f"no experience {experience_id!r}")
+        return self._catalog.experiences[i]
+
+    # -- audiences -------------------------------------------------------------------------
+
+    def audience(
+        self,
+        name: str,
+        contexts: ContextSource,
+        *,
+        now: datetime,
+        cursor: str | None = None,
+        limit: int = 1000,
+        default_region: str | None = None,
+    ) -> AudiencePage:
+        """One page of a named audience's members as SHA-256 of normalised e-mail / phone."""
+        audience = next((a for a in self._catalog.doc.audiences if a.name == name), None)
+        if audience is None:
+            raise UnknownAudience(f"no audience {name!r}")
+        members, last = page(
+            audience,
+            contexts.contexts(now),
+            after=_decode_cursor(cursor),
+            limit=limit,
+            default_region=default_region,
+        )
+        return AudiencePage(
+            audience=name,
+            members=tuple(members),
+            next_cursor=None if last is None else _encode_cursor(last),
+        )
+
+    def audience_names(self) -> list[str]:
+        return [a.name for a in self._catalog.doc.audiences]
+
+
+def _encode_cursor(profile_id: str) -> str:
+    return base64.urlsafe_b64encode(profile_id.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidDecideRequest("cursor is not one this API gave out", field="cursor") from None
+
+
+def profile_reference(reference: Mapping[str, str]) -> Mapping[str, str]:
+    """Check a ``{"id": ...}`` / ``{"<identifier type>": "<value>"}`` profile reference."""
+    if len(reference) != 1:
+        raise InvalidDecideRequest(
+            'profile must have exactly one key: {"id": ...} or {"<identifier type>": ...}',
+            field="profile",
+        )
+    return reference

@@ -1,0 +1,150 @@
+"""What crosses the decide boundary: the context a decision is made in, and the decision.
+
+``DecisionContext`` is decide's own input contract so the feature does not depend on how
+identity and journeys store their state; the runtime builds it from their facades.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+Outcome = Literal["viewed", "clicked", "converted"]
+OUTCOMES: tuple[Outcome, ...] = ("viewed", "clicked", "converted")
+
+
+class JourneyPosition(msgspec.Struct, frozen=True, kw_only=True):
+    """Where the customer stands on one journey model for one product."""
+
+    model: str
+    product: str
+    stage: str
+    """The current stage (customers move back, so this may be behind ``furthest``)."""
+    furthest: str | None = None
+    """The furthest stage ever reached; ``None`` means the same as ``stage``."""
+    phase: str | None = None
+    """e.g. ``pre_purchase`` / ``post_purchase``, when the model has phases."""
+    purchased: bool = False
+    since: datetime | None = None
+    """When the customer entered the current stage."""
+
+
+class RecentEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One recent event, newest first in ``DecisionContext.recent_events``."""
+
+    name: str
+    """The event's label: the track event, or ``page: <name>``."""
+    at: datetime
+    channel: str | None = None
+    properties: dict[str, Any] = {}
+
+
+class ContactRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One experience sent or shown to the customer (for contact caps)."""
+
+    experience_id: str
+    channel: str
+    at: datetime
+
+
+class DecisionContext(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a decision for one customer at one moment may look at."""
+
+    profile_id: str
+    now: datetime
+    identifiers: dict[str, list[str]] = {}
+    """Identifier type -> values, e.g. ``{"email": ["ray@example.com"]}``."""
+    traits: dict[str, Any] = {}
+    consent: dict[str, bool] = {}
+    """Channel -> consent. A missing channel counts as "not asked" (see ``ConsentPolicy``)."""
+    positions: tuple[JourneyPosition, ...] = ()
+    recent_events: tuple[RecentEvent, ...] = ()
+    contacts: tuple[ContactRecord, ...] = ()
+    consumed: frozenset[str] = frozenset()
+    """Experiences the customer has already consumed (clicked or converted on)."""
+    open_support_case: bool = False
+    timezone: str | None = None
+    """IANA zone name for quiet hours, e.g. ``Europe/London``; UTC when unknown."""
+
+
+class DecideRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """One ask for the next best experiences on a channel."""
+
+    channel: str
+    placement: str | None = None
+    count: int = 1
+
+
+class Exclusion(msgspec.Struct, frozen=True):
+    """A catalog experience that was a candidate on the channel but could not be chosen."""
+
+    experience_id: str
+    policy: str
+    """The stable code of the first policy that excluded it, e.g. ``suppress.after_purchase``."""
+
+
+class Scored(msgspec.Struct, frozen=True):
+    """An eligible experience and the parts of its arbitration score."""
+
+    experience_id: str
+    score: float
+    propensity: float
+    """The Thompson sample of the click (or conversion) probability."""
+    context_weight: float
+    value: float
+    lever: float
+    stage: str
+    """The bandit's stage key for this customer and experience."""
+
+
+class Chosen(msgspec.Struct, frozen=True, kw_only=True):
+    """One experience offered to the customer, with its content and its reason."""
+
+    id: str
+    kind: str
+    score: float
+    content: dict[str, str]
+    reason: str
+    stage: str
+
+
+class Decision(msgspec.Struct, frozen=True, kw_only=True):
+    """A logged decision: what was offered, what was considered and what was excluded why."""
+
+    decision_id: str
+    profile_id: str
+    channel: str
+    placement: str | None
+    at: datetime
+    holdout: bool
+    experiences: tuple[Chosen, ...]
+    candidates: tuple[Scored, ...]
+    """Every eligible experience, ranked by score (best first)."""
+    excluded: tuple[Exclusion, ...]
+    catalog_version: str = ""
+
+
+class Feedback(msgspec.Struct, frozen=True, kw_only=True):
+    """A customer's response to an offered experience, from an ``Experience *`` event."""
+
+    decision_id: str
+    experience_id: str
+    outcome: Outcome
+    stage: str | None = None
+    """The bandit stage key; looked up from the logged decision when absent."""
+
+
+class AudienceMember(msgspec.Struct, frozen=True, kw_only=True):
+    """One audience member in the form ad platforms accept: SHA-256 of normalised values."""
+
+    email_sha256: tuple[str, ...] = ()
+    phone_sha256: tuple[str, ...] = ()
+
+
+class AudiencePage(msgspec.Struct, frozen=True, kw_only=True):
+    audience: str
+    members: tuple[AudienceMember, ...]
+    next_cursor: str | None = None
+    """Pass as ``cursor`` to get the next page; ``None`` on the last page."""

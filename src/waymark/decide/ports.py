@@ -1,0 +1,60 @@
+"""What decide needs from storage and from the rest of Waymark.
+
+``DecisionLog`` and ``CatalogStore`` are implemented by ``waymark.store.duckdb.decide`` (and by
+``waymark.decide._memory`` for tests and embedding). ``ContextSource`` is implemented by the
+runtime from identity and journeys: decide never reads their state directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from waymark.decide.contracts import ContactRecord, Decision, DecisionContext, Outcome
+
+
+@runtime_checkable
+class DecisionLog(Protocol):
+    """Every decision, kept so it can be explained later and its feedback attributed."""
+
+    def save(self, decision: Decision) -> None: ...
+
+    def get(self, decision_id: str) -> Decision | None: ...
+
+    def mark_feedback(self, decision_id: str, experience_id: str, outcome: Outcome) -> bool:
+        """Record that this feedback was counted; False if it already was (so a repeated
+        ``Experience Clicked`` does not count twice)."""
+        ...
+
+    def history(self, profile_id: str, *, since: datetime) -> list[ContactRecord]:
+        """The experiences offered to a profile since a time (for contact caps)."""
+        ...
+
+    def consumed(self, profile_id: str) -> frozenset[str]:
+        """Experiences the profile clicked or converted on."""
+        ...
+
+
+@runtime_checkable
+class CatalogStore(Protocol):
+    """The current catalog document (JSON text) as last set through the admin API."""
+
+    def load(self) -> str | None: ...
+
+    def save(self, document: str, *, version: str, at: datetime) -> None: ...
+
+
+@runtime_checkable
+class ContextSource(Protocol):
+    """Builds decision contexts from identity and journeys."""
+
+    def resolve(self, reference: Mapping[str, str]) -> str | None:
+        """A profile id from ``{"id": ...}`` or ``{"<identifier type>": "<value>"}``."""
+        ...
+
+    def context(self, profile_id: str, now: datetime) -> DecisionContext | None: ...
+
+    def contexts(self, now: datetime) -> Iterator[DecisionContext]:
+        """Every profile's context, in profile id order (for audience exports)."""
+        ...
