@@ -78,7 +78,17 @@ def _catalog_known(model: JourneyModel) -> Iterator[Problem]:
             yield where, f"unknown level {level!r} of stage {stage_name}"
 
 
+MAX_STAGES: Final = 62
+"""Stage sets are 64-bit masks in the batch rebuild."""
+
+
+def _not_too_many(model: JourneyModel) -> Iterator[Problem]:
+    if len(model.stages) > MAX_STAGES:
+        yield ("stages",), f"at most {MAX_STAGES} stages, got {len(model.stages)}"
+
+
 CHECKS: Final[tuple[Check, ...]] = (
+    Check("journey.too_many_stages", _not_too_many),
     Check("journey.stage_duplicate", _unique_stages),
     Check("journey.phase_order", _phases_in_order),
     Check("journey.lapse_before_purchase", _lapse_after_purchase),

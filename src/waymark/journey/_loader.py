@@ -3,6 +3,7 @@ the line and the field. Unknown keys are refused (a typo must not silently drop 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -29,6 +30,8 @@ from waymark.journey.contracts import (
 T = TypeVar("T")
 
 _NAME: Final = re.compile(r"^[a-z][a-z0-9_-]*$")
+_KEY: Final = re.compile(r"^[\w\- ]+(\[\])?$")
+"""A key inside a JSON field: word characters, '-' and spaces (so it quotes safely in SQL)."""
 JSON_ROOTS: Final = ("properties", "traits", "context", "campaign")
 """Event fields holding JSON objects: conditions may look inside them."""
 PLAIN_FIELDS: Final = ("type", "event", "name", "category", "channel", "source")
@@ -110,8 +113,11 @@ def _optional(items: dict[str, Node], key: str, convert: Callable[[Node], T], de
 def _path(node: Node, *, allow_array: bool) -> tuple[str, ...]:
     text = _text(node)
     parts = tuple(text.split("."))
-    if any(not p for p in parts):
-        raise node.fail(f"{text!r} is not a field path such as properties.plan")
+    if any(not _KEY.match(p) for p in parts):
+        raise node.fail(
+            f"{text!r} is not a field path such as properties.plan (keys are letters, digits, "
+            "'_', '-' or spaces)"
+        )
     root = parts[0]
     if len(parts) == 1:
         if root not in PLAIN_FIELDS:
@@ -136,6 +142,8 @@ def _path(node: Node, *, allow_array: bool) -> tuple[str, ...]:
 
 def _scalar(node: Node) -> str | int | float | bool:
     value = node.value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise node.fail(f"expected a finite number, got {value!r}")
     if isinstance(value, str | int | float | bool):
         return value
     raise node.fail(f"expected text, a number or true/false, got {value!r}")
@@ -143,8 +151,8 @@ def _scalar(node: Node) -> str | int | float | bool:
 
 def _number(node: Node) -> int | float:
     value = node.value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise node.fail(f"expected a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise node.fail(f"expected a finite number, got {value!r}")
     return value
 
 

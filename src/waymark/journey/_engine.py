@@ -1,0 +1,213 @@
+"""The streaming stage engine: committed events (with the profile identity resolved for each)
+in, stage changes out. State stays in memory; the runtime persists it through the port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
+from typing import Literal
+
+from waymark.core.events import Event
+from waymark.journey._machine import (
+    NONE,
+    Evidence,
+    KeyState,
+    ModelRules,
+    ProfileMachine,
+    Step,
+    from_us,
+    to_us,
+)
+from waymark.journey._match import Hit, ModelMatcher
+from waymark.journey.contracts import JourneyModel, JourneyState, StageChanged
+from waymark.journey.errors import ModelError
+
+
+class StreamingEngine:
+    """Places every profile on every configured model, event by event.
+
+    Late events (earlier than evidence already applied) and identity merges refold the
+    profile from its evidence, so the result is always what replaying the profile's events in
+    time order gives: what the batch rebuild computes.
+    """
+
+    def __init__(self, models: Sequence[JourneyModel]) -> None:
+        names = [m.name for m in models]
+        if len(set(names)) != len(names):
+            raise ModelError(
+                "two models with the same name", file="(engine)", line=None, field="models"
+            )
+        self.models = tuple(models)
+        self._rules = [ModelRules(m) for m in models]
+        self._matchers = [ModelMatcher(m) for m in models]
+        self._profiles: dict[str, list[ProfileMachine]] = {}
+        self._alias: dict[str, str] = {}
+        self._dirty: set[str] = set()
+        self._removed: set[str] = set()
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def observe(self, events: Sequence[Event], profile_ids: Sequence[str]) -> list[StageChanged]:
+        """Apply committed events (in seq order) whose profiles identity resolved."""
+        if len(events) != len(profile_ids):
+            raise ValueError("observe needs one profile id per event")
+        changes: list[StageChanged] = []
+        late: set[tuple[str, int]] = set()
+        for event, raw_id in zip(events, profile_ids, strict=True):
+            profile_id = self.resolve(raw_id)
+            machines: list[ProfileMachine] | None = None
+            ts = -1
+            for m, matcher in enumerate(self._matchers):
+                hits = matcher.match(event)
+                if not hits:
+                    continue
+                if machines is None:
+                    machines = self._machines(profile_id)
+                    ts = to_us(event.timestamp)
+                    self._dirty.add(profile_id)
+                machine = machines[m]
+                items = [_evidence(event, ts, pos, hit) for pos, hit in enumerate(hits)]
+                if (profile_id, m) in late:
+                    machine.evidence.extend(items)
+                    continue
+                for n, item in enumerate(items):
+                    key = machine.keys.get(item.product)
+                    before = len(key.history) if key is not None else 0
+                    if not machine.add(item):
+                        late.add((profile_id, m))
+                        machine.evidence.extend(items[n + 1 :])
+                        break
+                    key = machine.keys[item.product]
+                    for step in key.history[before:]:
+                        changes.append(self._change(m, profile_id, item.product, key, step))
+        for profile_id, m in sorted(late):
+            changes.extend(self._refold(profile_id, m, ProfileMachine.refold))
+        return changes
+
+    def merge(self, survivor: str, absorbed: str) -> list[StageChanged]:
+        """Identity merged ``absorbed`` into ``survivor``: the survivor's journeys become those
+        of the union of both histories, in time order. Later events still labelled with the
+        absorbed id are placed on the survivor."""
+        survivor, absorbed = self.resolve(survivor), self.resolve(absorbed)
+        if survivor == absorbed:
+            return []
+        self._alias[absorbed] = survivor
+        gone = self._profiles.pop(absorbed, None)
+        self._removed.add(absorbed)
+        self._dirty.discard(absorbed)
+        if gone is None:
+            return []
+        self._machines(survivor)
+        self._dirty.add(survivor)
+        changes: list[StageChanged] = []
+        for m, other in enumerate(gone):
+            changes.extend(self._refold(survivor, m, partial(ProfileMachine.absorb, other=other)))
+        return changes
+
+    def restore(self, profile_id: str, model: str, evidence: Iterable[Evidence]) -> None:
+        """Load persisted evidence (after a restart); call ``refold_all`` when done."""
+        m = next((i for i, x in enumerate(self.models) if x.name == model), None)
+        if m is None:
+            return  # a model no longer configured: its stored evidence is ignored
+        self._machines(profile_id)[m].evidence.extend(evidence)
+
+    def refold_all(self) -> None:
+        for machines in self._profiles.values():
+            for machine in machines:
+                machine.refold()
+
+    def resolve(self, profile_id: str) -> str:
+        """The surviving profile id (following merges)."""
+        seen = profile_id
+        while seen in self._alias:
+            seen = self._alias[seen]
+        if seen != profile_id:
+            self._alias[profile_id] = seen
+        return seen
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def states(self, profile_id: str) -> list[JourneyState]:
+        machines = self._profiles.get(self.resolve(profile_id), [])
+        return [s for machine in machines for s in machine.states(profile_id)]
+
+    def all_states(self) -> Iterator[JourneyState]:
+        for profile_id, machines in self._profiles.items():
+            for machine in machines:
+                yield from machine.states(profile_id)
+
+    def evidence(self, profile_id: str) -> Iterator[tuple[str, Evidence]]:
+        """(model name, evidence) for one profile, for persistence."""
+        for machine in self._profiles.get(profile_id, []):
+            for item in machine.evidence:
+                yield machine.rules.model.name, item
+
+    def take_changed(self) -> tuple[set[str], set[str]]:
+        """Profiles changed and profiles removed (merged away) since the last call."""
+        dirty, removed = self._dirty, self._removed
+        self._dirty, self._removed = set(), set()
+        return dirty, removed - dirty
+
+    def profile_count(self) -> int:
+        return len(self._profiles)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _machines(self, profile_id: str) -> list[ProfileMachine]:
+        machines = self._profiles.get(profile_id)
+        if machines is None:
+            machines = self._profiles[profile_id] = [ProfileMachine(r) for r in self._rules]
+        return machines
+
+    def _refold(
+        self, profile_id: str, m: int, action: Callable[[ProfileMachine], None]
+    ) -> list[StageChanged]:
+        machine = self._profiles[profile_id][m]
+        before = {p: (k.stage, k.furthest) for p, k in machine.keys.items()}
+        action(machine)
+        out: list[StageChanged] = []
+        for product, key in machine.keys.items():
+            if key.stage != NONE and before.get(product, (NONE, NONE))[0] != key.stage:
+                step = key.history[-1]
+                out.append(
+                    self._change(
+                        m,
+                        profile_id,
+                        product,
+                        key,
+                        Step(before.get(product, (NONE, NONE))[0], key.stage, *step[2:]),
+                    )
+                )
+        return out
+
+    def _change(
+        self, m: int, profile_id: str, product: str, key: KeyState, step: Step
+    ) -> StageChanged:
+        rules = self._rules[m]
+        names = rules.names
+        direction: Literal["enter", "forward", "back"]
+        if step.from_stage == NONE:
+            direction = "enter"
+        elif step.to_stage > step.from_stage:
+            direction = "forward"
+        else:
+            direction = "back"
+        return StageChanged(
+            model=rules.model.name,
+            profile_id=profile_id,
+            product=product,
+            from_stage=names[step.from_stage] if step.from_stage != NONE else None,
+            to_stage=names[step.to_stage],
+            phase=rules.model.stages[step.to_stage].phase,
+            direction=direction,
+            furthest=names[max(key.furthest, step.to_stage)],
+            at=from_us(step.ts),
+            seq=step.seq,
+            message_id=step.message_id,
+        )
+
+
+def _evidence(event: Event, ts: int, pos: int, hit: Hit) -> Evidence:
+    return Evidence(
+        ts, event.seq, pos, hit.product, hit.mask, hit.levels, hit.purchase, event.message_id
+    )
