@@ -100,16 +100,17 @@ def _in_quiet_hours(local: datetime, start: str, end: str) -> bool:
     return a <= t < b if a <= b else (t >= a or t < b)
 
 
-def _window_counts(ctx: DecisionContext, channel: str) -> tuple[dict[str, int], dict[str, int]]:
+def _window_counts(
+    ctx: DecisionContext, channel: str, counted: tuple[str, ...]
+) -> tuple[dict[str, int], dict[str, int]]:
     total = {name: 0 for name, _ in _WINDOWS}
     on_channel = dict(total)
     for rec in ctx.contacts:
         age = ctx.now - rec.at
         for name, span in _WINDOWS:
             if age < span:
-                total[name] += 1
-                if rec.channel == channel:
-                    on_channel[name] += 1
+                total[name] += rec.channel in counted
+                on_channel[name] += rec.channel == channel
     return total, on_channel
 
 
@@ -207,9 +208,11 @@ def exclusion_codes(
     ):
         stop("contact.quiet_hours", True)
     if ctx.contacts:
-        total, on_channel = _window_counts(ctx, channel)
-        stop("cap.total", _over_cap(total, policy.contact.total))
-        channel_caps = policy.contact.channels.get(channel)
+        contact = policy.contact
+        total, on_channel = _window_counts(ctx, channel, contact.total_channels)
+        if channel in contact.total_channels:
+            stop("cap.total", _over_cap(total, contact.total))
+        channel_caps = contact.channels.get(channel)
         if channel_caps is not None:
             stop("cap.channel", _over_cap(on_channel, channel_caps))
         stop("cap.experience", _experience_cap_mask(ctx, catalog, idx))

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 import msgspec
 
-from waymark.decide.contracts import ContactRecord, Decision, DecisionContext, Outcome
+from waymark.decide.contracts import ContactRecord, Decision, DecisionContext
+from waymark.decide.ports import FeedbackKey, History
 
 
 class MemoryDecisionLog:
     def __init__(self) -> None:
         self._decisions: dict[str, Decision] = {}
         self._by_profile: dict[str, list[Decision]] = {}
-        self._feedback: set[tuple[str, str, str]] = set()
+        self._feedback: set[FeedbackKey] = set()
         self._consumed: dict[str, set[str]] = {}
 
     def save(self, decision: Decision) -> None:
@@ -24,26 +25,27 @@ class MemoryDecisionLog:
     def get(self, decision_id: str) -> Decision | None:
         return self._decisions.get(decision_id)
 
-    def mark_feedback(self, decision_id: str, experience_id: str, outcome: Outcome) -> bool:
-        key = (decision_id, experience_id, outcome)
-        if key in self._feedback:
-            return False
-        self._feedback.add(key)
-        decision = self._decisions.get(decision_id)
-        if decision is not None and outcome != "viewed":
-            self._consumed.setdefault(decision.profile_id, set()).add(experience_id)
-        return True
+    def mark_feedback(self, keys: Sequence[FeedbackKey]) -> list[bool]:
+        fresh: list[bool] = []
+        for key in keys:
+            new = key not in self._feedback
+            fresh.append(new)
+            if not new:
+                continue
+            self._feedback.add(key)
+            decision = self._decisions.get(key[0])
+            if decision is not None and key[2] != "viewed":
+                self._consumed.setdefault(decision.profile_id, set()).add(key[1])
+        return fresh
 
-    def history(self, profile_id: str, *, since: datetime) -> list[ContactRecord]:
-        return [
+    def history(self, profile_id: str, *, since: datetime) -> History:
+        contacts = [
             ContactRecord(experience_id=c.id, channel=d.channel, at=d.at)
             for d in self._by_profile.get(profile_id, ())
             if d.at >= since
             for c in d.experiences
         ]
-
-    def consumed(self, profile_id: str) -> frozenset[str]:
-        return frozenset(self._consumed.get(profile_id, ()))
+        return History(contacts, frozenset(self._consumed.get(profile_id, ())))
 
     def __len__(self) -> int:
         return len(self._decisions)

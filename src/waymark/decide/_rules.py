@@ -57,6 +57,9 @@ def _channels(doc: CatalogDoc, models: Models) -> Iterator[Problem]:
             if ch not in CHANNELS:
                 yield ("experiences", i, "channels", j), f"unknown channel {ch!r} ({known})"
     contact = doc.policy.contact
+    for j, ch in enumerate(contact.total_channels):
+        if ch not in CHANNELS:
+            yield ("policy", "contact", "total_channels", j), f"unknown channel {ch!r}"
     for ch in contact.channels:
         if ch not in CHANNELS:
             yield ("policy", "contact", "channels", ch), f"unknown channel {ch!r}"

@@ -48,6 +48,10 @@ _SAMPLE: Final[Mapping[str, Any]] = {
 }
 
 
+_LOADS: Final = (nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends)
+_DATA_ERRORS: Final = (ArithmeticError, TypeError, ValueError, LookupError)
+"""What an expression over customer data can raise (``{{ traits.a / traits.b }}``)."""
+
 Compiled = Template | str
 """A compiled template, or the text of one that uses no names."""
 
@@ -88,6 +92,8 @@ class Templates:
                 )
             if any(True for _ in ast.find_all(nodes.Call)):
                 raise TemplateProblem("templates may not call functions or methods")
+            if any(True for _ in ast.find_all(_LOADS)):
+                raise TemplateProblem("templates may not import, include or extend others")
             template = self._env.from_string(source)
             text = template.render(_SAMPLE)
         except TemplateProblem:
@@ -96,6 +102,8 @@ class Templates:
             lineno = getattr(exc, "lineno", None)
             line = f" (template line {lineno})" if lineno else ""
             raise TemplateProblem(f"{exc.message or type(exc).__name__}{line}") from None
+        except _DATA_ERRORS as exc:
+            raise TemplateProblem(f"fails on sample data: {exc}") from None
         return template if names else text
 
     @staticmethod
@@ -110,3 +118,5 @@ class Templates:
             return str(compiled.environment.concat(compiled.root_render_func(ctx)))
         except TemplateError as exc:
             raise TemplateProblem(exc.message or type(exc).__name__) from None
+        except _DATA_ERRORS as exc:
+            raise TemplateProblem(str(exc)) from None

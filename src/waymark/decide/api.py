@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -136,11 +136,10 @@ class Decider:
         experiences from the decision log are added to the context's own)."""
         if not 1 <= request.count <= MAX_COUNT:
             raise InvalidDecideRequest(f"count must be 1 to {MAX_COUNT}", field="count")
-        history = self._log.history(ctx.profile_id, since=ctx.now - HISTORY)
-        consumed = self._log.consumed(ctx.profile_id)
-        if history or consumed:
+        contacts, consumed = self._log.history(ctx.profile_id, since=ctx.now - HISTORY)
+        if contacts or consumed:
             ctx = msgspec.structs.replace(
-                ctx, contacts=ctx.contacts + tuple(history), consumed=ctx.consumed | consumed
+                ctx, contacts=ctx.contacts + tuple(contacts), consumed=ctx.consumed | consumed
             )
         with self._lock:
             decision = decide(ctx, request, self._catalog, self._state, self._rng)
@@ -155,26 +154,39 @@ class Decider:
 
     # -- learning --------------------------------------------------------------------------
 
-    def _stage_of(self, fb: Feedback) -> str | None:
-        if fb.stage is not None:
-            return fb.stage
-        decision = self._log.get(fb.decision_id)
-        if decision is None:
-            return None
-        return next((c.stage for c in decision.experiences if c.id == fb.experience_id), None)
+    def _stages(self, feedback: Sequence[Feedback]) -> list[str | None]:
+        """The bandit stage of each feedback: its own, else the logged decision's."""
+        decisions: dict[str, Decision | None] = {}
+        out: list[str | None] = []
+        for fb in feedback:
+            if fb.stage is not None:
+                out.append(fb.stage)
+                continue
+            if fb.decision_id not in decisions:
+                decisions[fb.decision_id] = self._log.get(fb.decision_id)
+            decision = decisions[fb.decision_id]
+            chosen = decision.experiences if decision is not None else ()
+            out.append(next((c.stage for c in chosen if c.id == fb.experience_id), None))
+        return out
 
     def apply_feedback(self, feedback: Iterable[Feedback]) -> int:
-        """Count feedback not counted before; returns how many were counted."""
+        """Count feedback not counted before; returns how many were counted. Feedback whose
+        decision is unknown (and that names no stage) is ignored."""
         target = self._catalog.doc.policy.arbitration.outcome
+        items = list(feedback)
+        known = [
+            (fb, stage)
+            for fb, stage in zip(items, self._stages(items), strict=True)
+            if stage is not None
+        ]
+        fresh = self._log.mark_feedback(
+            [(fb.decision_id, fb.experience_id, fb.outcome) for fb, _ in known]
+        )
         counted = 0
-        for fb in feedback:
-            stage = self._stage_of(fb)
-            if stage is None or not self._log.mark_feedback(
-                fb.decision_id, fb.experience_id, fb.outcome
-            ):
-                continue
-            with self._lock:
-                counted += self._state.record(fb.experience_id, stage, fb.outcome, target)
+        with self._lock:
+            for (fb, stage), new in zip(known, fresh, strict=True):
+                if new:
+                    counted += self._state.record(fb.experience_id, stage, fb.outcome, target)
         return counted
 
     def observe(self, events: Iterable[Event]) -> int:
@@ -187,8 +199,8 @@ class Decider:
         target = self._catalog.doc.policy.arbitration.outcome
         state = BanditState.for_catalog(self._catalog)
         counted = 0
-        for fb in first_seen(feedback_from_batches(batches)):
-            stage = self._stage_of(fb)
+        feedback = first_seen(feedback_from_batches(batches))
+        for fb, stage in zip(feedback, self._stages(feedback), strict=True):
             if stage is not None:
                 counted += state.record(fb.experience_id, stage, fb.outcome, target)
         with self._lock:

@@ -147,7 +147,10 @@ class QuietHours(_Doc, frozen=True):
 
 class ContactPolicy(_Doc, frozen=True):
     total: Caps = Caps()
-    """The global cap over every channel."""
+    """The global cap: contacts on ``total_channels`` counted together."""
+    total_channels: tuple[str, ...] = ("email", "sms", "ads", "social", "call_centre", "mobile")
+    """Channels that count towards and are limited by the global cap (pages the customer opens
+    on the web are not contacts)."""
     channels: dict[str, Caps] = {}
     quiet_hours: QuietHours | None = None
 

@@ -7,11 +7,19 @@ runtime from identity and journeys: decide never reads their state directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from waymark.decide.contracts import ContactRecord, Decision, DecisionContext, Outcome
+
+FeedbackKey = tuple[str, str, Outcome]
+"""(decision id, experience id, outcome)."""
+
+
+class History(NamedTuple):
+    contacts: list[ContactRecord]
+    consumed: frozenset[str]
 
 
 @runtime_checkable
@@ -22,17 +30,15 @@ class DecisionLog(Protocol):
 
     def get(self, decision_id: str) -> Decision | None: ...
 
-    def mark_feedback(self, decision_id: str, experience_id: str, outcome: Outcome) -> bool:
-        """Record that this feedback was counted; False if it already was (so a repeated
-        ``Experience Clicked`` does not count twice)."""
+    def mark_feedback(self, keys: Sequence[FeedbackKey]) -> list[bool]:
+        """Record that these (decision, experience, outcome) were counted; for each key, False
+        if it already was (so a repeated ``Experience Clicked`` does not count twice). A key
+        repeated within ``keys`` is new only the first time."""
         ...
 
-    def history(self, profile_id: str, *, since: datetime) -> list[ContactRecord]:
-        """The experiences offered to a profile since a time (for contact caps)."""
-        ...
-
-    def consumed(self, profile_id: str) -> frozenset[str]:
-        """Experiences the profile clicked or converted on."""
+    def history(self, profile_id: str, *, since: datetime) -> History:
+        """What was offered to a profile since a time (for contact caps) and what it
+        consumed (clicked or converted on), in one look-up."""
         ...
 
 

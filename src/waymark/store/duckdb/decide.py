@@ -1,0 +1,317 @@
+"""Decide's ports on DuckDB: the decision log (offers and counted feedback) and the catalog
+last set through the admin API.
+
+A decision is stored whole as msgspec JSON (it is read back whole, to explain it), plus one
+row per offered experience so contact history is a plain query. Decisions are written behind:
+``save`` buffers and one Arrow insert writes up to ``flush_every`` of them (a DuckDB commit
+costs milliseconds; a decision must not). Reads see buffered decisions, and ``flush`` (also on
+``close``) writes them out; a crash loses at most the buffer, which the event log does not
+depend on (decisions are derived records, not the source of truth).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import msgspec
+import pyarrow as pa
+
+from waymark.core.eventframe import to_naive_utc
+from waymark.decide.contracts import ContactRecord, Decision
+from waymark.decide.ports import FeedbackKey, History
+from waymark.store.duckdb._database import Database
+
+_DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS decide_decisions (
+        decision_id VARCHAR PRIMARY KEY,
+        profile_id VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        decided_at TIMESTAMP NOT NULL,
+        holdout BOOLEAN NOT NULL,
+        body VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS decide_offers (
+        decision_id VARCHAR NOT NULL,
+        profile_id VARCHAR NOT NULL,
+        experience_id VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        decided_at TIMESTAMP NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS decide_offers_profile ON decide_offers (profile_id)",
+    """
+    CREATE TABLE IF NOT EXISTS decide_feedback (
+        decision_id VARCHAR NOT NULL,
+        experience_id VARCHAR NOT NULL,
+        outcome VARCHAR NOT NULL,
+        profile_id VARCHAR,
+        PRIMARY KEY (decision_id, experience_id, outcome)
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS decide_feedback_profile ON decide_feedback (profile_id)",
+    """
+    CREATE TABLE IF NOT EXISTS decide_catalog (
+        version VARCHAR NOT NULL,
+        saved_at TIMESTAMP NOT NULL,
+        document VARCHAR NOT NULL
+    )
+    """,
+)
+_TS = pa.timestamp("us")
+_DECISIONS = pa.schema(
+    [
+        ("decision_id", pa.string()),
+        ("profile_id", pa.string()),
+        ("channel", pa.string()),
+        ("decided_at", _TS),
+        ("holdout", pa.bool_()),
+        ("body", pa.string()),
+    ]
+)
+_OFFERS = pa.schema(
+    [
+        ("decision_id", pa.string()),
+        ("profile_id", pa.string()),
+        ("experience_id", pa.string()),
+        ("channel", pa.string()),
+        ("decided_at", _TS),
+    ]
+)
+_FEEDBACK = pa.schema(
+    [
+        ("decision_id", pa.string()),
+        ("experience_id", pa.string()),
+        ("outcome", pa.string()),
+        ("profile_id", pa.string()),
+    ]
+)
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(Decision).decode
+
+
+def _create(db: Database) -> None:
+    if not db.read_only:
+        with db.transaction() as con:
+            for ddl in _DDL:
+                con.execute(ddl)
+
+
+class DuckDBDecisionLog:
+    """``waymark.decide.ports.DecisionLog`` on DuckDB, with write-behind batching."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        flush_every: int = 256,
+        max_delay_s: float = 0.5,
+        cache_profiles: int = 50_000,
+    ) -> None:
+        self._db = db
+        self._flush_every = flush_every
+        self._max_delay = max_delay_s
+        self._pending: dict[str, Decision] = {}
+        self._oldest = 0.0
+        self._lock = threading.Lock()
+        # recent history of recently seen profiles: a point query costs ~1 ms in DuckDB, and a
+        # profile usually gets several decisions in a row (page after page)
+        self._cache: OrderedDict[str, _Recent] = OrderedDict()
+        self._cache_size = cache_profiles
+        _create(db)
+
+    def save(self, decision: Decision) -> None:
+        with self._lock:
+            if not self._pending:
+                self._oldest = time.monotonic()
+            self._pending[decision.decision_id] = decision
+            cached = self._cache.get(decision.profile_id)
+            if cached is not None:
+                cached.contacts.extend(
+                    ContactRecord(experience_id=c.id, channel=decision.channel, at=decision.at)
+                    for c in decision.experiences
+                )
+            due = time.monotonic() - self._oldest >= self._max_delay
+            if len(self._pending) >= self._flush_every or due:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def close(self) -> None:
+        self.flush()
+
+    def _flush_locked(self) -> None:
+        if not self._pending:
+            return
+        batch = list(self._pending.values())
+        decisions = pa.Table.from_pylist(
+            [
+                {
+                    "decision_id": d.decision_id,
+                    "profile_id": d.profile_id,
+                    "channel": d.channel,
+                    "decided_at": to_naive_utc(d.at),
+                    "holdout": d.holdout,
+                    "body": _encode(d).decode(),
+                }
+                for d in batch
+            ],
+            schema=_DECISIONS,
+        )
+        offers = pa.Table.from_pylist(
+            [
+                {
+                    "decision_id": d.decision_id,
+                    "profile_id": d.profile_id,
+                    "experience_id": c.id,
+                    "channel": d.channel,
+                    "decided_at": to_naive_utc(d.at),
+                }
+                for d in batch
+                for c in d.experiences
+            ],
+            schema=_OFFERS,
+        )
+        with self._db.transaction() as con:
+            con.register("pending_decisions", decisions)
+            con.register("pending_offers", offers)
+            try:
+                con.execute("INSERT INTO decide_decisions SELECT * FROM pending_decisions")
+                con.execute("INSERT INTO decide_offers SELECT * FROM pending_offers")
+            finally:
+                con.unregister("pending_decisions")
+                con.unregister("pending_offers")
+        self._pending.clear()
+
+    def get(self, decision_id: str) -> Decision | None:
+        with self._lock:
+            pending = self._pending.get(decision_id)
+        if pending is not None:
+            return pending
+        row = (
+            self._db.cursor()
+            .execute("SELECT body FROM decide_decisions WHERE decision_id = ?", [decision_id])
+            .fetchone()
+        )
+        return None if row is None else _decode(row[0])
+
+    def mark_feedback(self, keys: Sequence[FeedbackKey]) -> list[bool]:
+        if not keys:
+            return []
+        with self._lock:
+            # feedback rows carry the profile so "consumed" is one indexed look-up
+            self._flush_locked()
+        table = pa.Table.from_pylist(
+            [
+                {"decision_id": d, "experience_id": e, "outcome": o, "profile_id": None}
+                for d, e, o in dict.fromkeys(keys)
+            ],
+            schema=_FEEDBACK,
+        )
+        with self._db.transaction() as con:
+            con.register("new_feedback", table)
+            try:
+                rows = con.execute(
+                    """
+                    INSERT INTO decide_feedback
+                    SELECT f.decision_id, f.experience_id, f.outcome, d.profile_id
+                    FROM new_feedback f LEFT JOIN decide_decisions d USING (decision_id)
+                    ON CONFLICT DO NOTHING
+                    RETURNING decision_id, experience_id, outcome, profile_id
+                    """
+                ).fetchall()
+            finally:
+                con.unregister("new_feedback")
+        inserted = {(d, e, o) for d, e, o, _ in rows}
+        with self._lock:
+            for _, e, o, profile_id in rows:
+                cached = self._cache.get(profile_id) if profile_id else None
+                if cached is not None and o != "viewed":
+                    cached.consumed.add(e)
+        fresh: list[bool] = []
+        for key in keys:
+            fresh.append(key in inserted)
+            inserted.discard(key)
+        return fresh
+
+    def history(self, profile_id: str, *, since: datetime) -> History:
+        with self._lock:
+            cached = self._cache.get(profile_id)
+            if cached is not None and cached.since <= since:
+                self._cache.move_to_end(profile_id)
+                return History(
+                    [c for c in cached.contacts if c.at >= since], frozenset(cached.consumed)
+                )
+        rows = (
+            self._db.cursor()
+            .execute(
+                """
+                SELECT experience_id, channel, decided_at FROM decide_offers
+                WHERE profile_id = ? AND decided_at >= ?
+                UNION ALL
+                SELECT DISTINCT experience_id, NULL, NULL FROM decide_feedback
+                WHERE profile_id = ? AND outcome <> 'viewed'
+                """,
+                [profile_id, to_naive_utc(since), profile_id],
+            )
+            .fetchall()
+        )
+        contacts = [
+            ContactRecord(experience_id=e, channel=c, at=at.replace(tzinfo=UTC))
+            for e, c, at in rows
+            if c is not None
+        ]
+        consumed = {e for e, c, _ in rows if c is None}
+        with self._lock:
+            contacts += [
+                ContactRecord(experience_id=c.id, channel=d.channel, at=d.at)
+                for d in self._pending.values()
+                if d.profile_id == profile_id and d.at >= since
+                for c in d.experiences
+            ]
+            self._cache[profile_id] = _Recent(since, list(contacts), set(consumed))
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return History(contacts, frozenset(consumed))
+
+
+@dataclass
+class _Recent:
+    """A cached history: complete for offers since ``since``."""
+
+    since: datetime
+    contacts: list[ContactRecord]
+    consumed: set[str]
+
+
+class DuckDBCatalogStore:
+    """``waymark.decide.ports.CatalogStore`` on DuckDB: every saved version is kept."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        _create(db)
+
+    def load(self) -> str | None:
+        row = (
+            self._db.cursor()
+            .execute(
+                "SELECT document FROM decide_catalog ORDER BY saved_at DESC, rowid DESC LIMIT 1"
+            )
+            .fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def save(self, document: str, *, version: str, at: datetime) -> None:
+        with self._db.transaction() as con:
+            con.execute(
+                "INSERT INTO decide_catalog VALUES (?, ?, ?)", [version, to_naive_utc(at), document]
+            )
