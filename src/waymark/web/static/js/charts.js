@@ -1,0 +1,236 @@
+// Charts with the vendored Apache ECharts (window.echarts, loaded by index.html). Each chart
+// has a data table beside it in the page, so the numbers are readable without the picture.
+
+import { fmtInt, fmtPct, humanize } from "./dom.js";
+
+export const COLORS = {
+  pre: "#2563eb",
+  purchase: "#b45309",
+  post: "#047857",
+  line: "#1e3a8a",
+  muted: "#4b5563",
+  text: "#111827",
+};
+const TEXT = { color: COLORS.text, fontFamily: "system-ui, sans-serif" };
+
+/**
+ * Draw ``option`` into ``el``; returns a handle whose dispose() frees the chart. The chart is
+ * created once the element is in the page with a size (pages build detached DOM first).
+ */
+export function draw(el, option) {
+  if (!window.echarts) {
+    el.textContent = "Charts are unavailable (the chart library did not load); the table has the numbers.";
+    return { update() {}, dispose() {} };
+  }
+  let chart = null;
+  const pending = [{ aria: { enabled: true }, textStyle: TEXT, animationDuration: 300, ...option }];
+  const observer = new ResizeObserver(() => {
+    if (!el.isConnected || !el.clientWidth || !el.clientHeight) return;
+    if (!chart) {
+      chart = window.echarts.init(el, null, { renderer: "canvas" });
+      for (const next of pending.splice(0)) chart.setOption(next);
+    } else {
+      chart.resize();
+    }
+  });
+  observer.observe(el);
+  return {
+    update(next) {
+      if (chart) chart.setOption(next);
+      else pending.push(next);
+    },
+    dispose() {
+      observer.disconnect();
+      if (chart) chart.dispose();
+      chart = null;
+    },
+  };
+}
+
+/** A phase name from the API ("pre_purchase", "post_purchase", or a stage flagged purchase). */
+export function phaseColor(stage) {
+  if (stage.is_purchase || stage.name === "purchase") return COLORS.purchase;
+  return stage.phase === "post_purchase" ? COLORS.post : COLORS.pre;
+}
+
+/**
+ * The hourglass: one trapezoid per stage, centred, its width the customers now at the stage,
+ * in model order, so the narrowing to purchase and the widening after it show as a shape.
+ * ``stages``: [{ name, title?, phase, count }].
+ */
+export function hourglassOption(stages, { title = "" } = {}) {
+  const max = Math.max(1, ...stages.map((s) => s.count));
+  return {
+    title: title ? { text: title, left: "center", textStyle: { fontSize: 14 } } : undefined,
+    tooltip: {
+      trigger: "item",
+      formatter: (p) => `${p.name}: ${fmtInt(p.value)} customers`,
+    },
+    series: [
+      {
+        type: "funnel",
+        name: "Customers per stage",
+        sort: "none",
+        orient: "vertical",
+        min: 0,
+        max,
+        minSize: "3%",
+        maxSize: "72%",
+        left: "4%",
+        width: "92%",
+        top: title ? 30 : 8,
+        bottom: 8,
+        gap: 2,
+        label: {
+          show: true,
+          position: "right",
+          color: COLORS.text,
+          formatter: (p) => `${p.name}  ${fmtInt(p.value)}`,
+        },
+        labelLine: { show: true, length: 8, lineStyle: { color: "#9ca3af" } },
+        itemStyle: { borderColor: "#fff", borderWidth: 1 },
+        data: stages.map((s) => ({
+          name: s.title ?? humanize(s.name),
+          value: s.count,
+          itemStyle: { color: phaseColor(s) },
+        })),
+      },
+    ],
+  };
+}
+
+/**
+ * Sankey of stage moves. Moves go backwards and skip, which a Sankey cannot draw as cycles,
+ * so stages appear twice: where customers came from (left) and where they went (right).
+ * ``links``: [{ from, to, count }] with ``from`` null/"" for customers entering.
+ */
+export function sankeyOption(links, stageOrder) {
+  const order = new Map(stageOrder.map((s, i) => [s, i]));
+  const left = (s) => `from ${s || "(entry)"}`;
+  const right = (s) => `to ${s}`;
+  const names = new Set();
+  const data = [];
+  for (const link of links) {
+    if (!link.count) continue;
+    const source = left(link.from);
+    const target = right(link.to);
+    names.add(source);
+    names.add(target);
+    data.push({ source, target, value: link.count });
+  }
+  const rank = (name) => {
+    const stage = name.replace(/^(from|to) /, "");
+    return stage === "(entry)" ? -1 : order.get(stage) ?? 999;
+  };
+  const nodes = [...names]
+    .sort((a, b) => rank(a) - rank(b))
+    .map((name) => ({
+      name,
+      label: { formatter: humanize(name.replace(/^(from|to) /, "")) },
+      depth: name.startsWith("from ") ? 0 : 1,
+    }));
+  return {
+    tooltip: {
+      trigger: "item",
+      formatter: (p) =>
+        p.dataType === "edge"
+          ? `${humanize(p.data.source.slice(5))} → ${humanize(p.data.target.slice(3))}: ${fmtInt(p.data.value)}`
+          : `${humanize(p.name.replace(/^(from|to) /, ""))}`,
+    },
+    series: [
+      {
+        type: "sankey",
+        layoutIterations: 0,
+        nodeAlign: "justify",
+        left: 90,
+        right: 110,
+        top: 10,
+        bottom: 10,
+        emphasis: { focus: "adjacency" },
+        lineStyle: { color: "gradient", opacity: 0.35 },
+        itemStyle: { color: COLORS.pre, borderColor: "#fff" },
+        label: { color: COLORS.text },
+        data: nodes,
+        links: data,
+      },
+    ],
+  };
+}
+
+/** Events per second over the last minutes (the live rate). */
+export function rateOption(points) {
+  return {
+    grid: { left: 44, right: 12, top: 12, bottom: 24 },
+    tooltip: { trigger: "axis", valueFormatter: (v) => `${v} events/s` },
+    xAxis: { type: "time", axisLabel: { color: COLORS.muted, hideOverlap: true } },
+    yAxis: { type: "value", minInterval: 1, axisLabel: { color: COLORS.muted } },
+    series: [
+      {
+        type: "line",
+        name: "Events per second",
+        showSymbol: false,
+        smooth: true,
+        areaStyle: { opacity: 0.15 },
+        lineStyle: { color: COLORS.line, width: 2 },
+        itemStyle: { color: COLORS.line },
+        data: points.map((p) => [p.at, p.rate]),
+      },
+    ],
+  };
+}
+
+/** Customers reaching each funnel step, as horizontal bars with the conversion. */
+export function funnelBarsOption(steps) {
+  const first = steps[0]?.count || 0;
+  return {
+    grid: { left: 160, right: 90, top: 10, bottom: 24 },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    xAxis: { type: "value", minInterval: 1, axisLabel: { color: COLORS.muted } },
+    yAxis: {
+      type: "category",
+      inverse: true,
+      data: steps.map((s, i) => `${i + 1}. ${s.name}`),
+      axisLabel: { color: COLORS.text, width: 150, overflow: "truncate" },
+    },
+    series: [
+      {
+        type: "bar",
+        name: "Customers",
+        data: steps.map((s) => s.count),
+        itemStyle: { color: COLORS.pre, borderRadius: [0, 4, 4, 0] },
+        label: {
+          show: true,
+          position: "right",
+          color: COLORS.text,
+          formatter: (p) => `${fmtInt(p.value)} (${fmtPct(first ? p.value / first : 0)})`,
+        },
+      },
+    ],
+  };
+}
+
+/** Cohorts: share of each entry cohort (rows) that reached each stage (columns). */
+export function cohortOption(cohorts, stages) {
+  const data = [];
+  cohorts.forEach((cohort, y) => {
+    stages.forEach((stage, x) => {
+      const share = cohort.shares[stage];
+      if (typeof share === "number") data.push([x, y, Math.round(share * 1000) / 10]);
+    });
+  });
+  return {
+    grid: { left: 110, right: 20, top: 10, bottom: 70 },
+    tooltip: { formatter: (p) => `${cohorts[p.value[1]].label} → ${humanize(stages[p.value[0]])}: ${p.value[2]}%` },
+    xAxis: { type: "category", data: stages.map(humanize), axisLabel: { rotate: 35, color: COLORS.text } },
+    yAxis: { type: "category", data: cohorts.map((c) => c.label), axisLabel: { color: COLORS.text } },
+    visualMap: { min: 0, max: 100, show: false, inRange: { color: ["#eff6ff", "#1e3a8a"] } },
+    series: [
+      {
+        type: "heatmap",
+        name: "Share reaching stage (%)",
+        data,
+        label: { show: true, formatter: (p) => `${p.value[2]}%`, color: COLORS.text, textBorderColor: "#fff", textBorderWidth: 2 },
+      },
+    ],
+  };
+}

@@ -1,0 +1,159 @@
+// The profile and customer-360 answers turned into what the customer pages draw.
+
+import { pick } from "./dom.js";
+
+function list(value) {
+  return Array.isArray(value) ? value : [];
+}
+
+function identitiesOf(raw) {
+  const given = pick(raw, "identities", "identifiers");
+  if (Array.isArray(given)) {
+    return given.map((i) => ({
+      type: String(pick(i, "type", "kind") ?? ""),
+      value: String(pick(i, "value", "id") ?? ""),
+      first_seen: pick(i, "first_seen", "first_seen_at"),
+      last_seen: pick(i, "last_seen", "last_seen_at"),
+      seen: list(pick(i, "channels", "seen_on", "sources")),
+    }));
+  }
+  if (given && typeof given === "object") {
+    // {"email": ["a@b"], ...}
+    return Object.entries(given).flatMap(([type, values]) =>
+      (Array.isArray(values) ? values : [values]).map((value) => ({ type, value: String(value), seen: [] })));
+  }
+  return [];
+}
+
+/** One profile from the API. */
+export function normProfile(raw) {
+  const profile = pick(raw, "profile") ?? raw;
+  return {
+    id: String(pick(profile, "id", "profile_id") ?? ""),
+    identities: identitiesOf(profile),
+    traits: pick(profile, "traits") ?? {},
+    trait_history: pick(profile, "trait_history", "traits_history") ?? {},
+    first_seen: pick(profile, "first_seen", "first_seen_at"),
+    last_seen: pick(profile, "last_seen", "last_seen_at"),
+    event_count: pick(profile, "event_count", "events"),
+    channels: list(pick(profile, "channels", "channels_seen")),
+    consent: pick(profile, "consent") ?? {},
+    merged_from: list(pick(profile, "merged_from", "absorbed", "aliases")),
+  };
+}
+
+/** GET /api/v1/profiles?query= -> profiles. */
+export function normProfiles(data) {
+  const raw = Array.isArray(data) ? data : list(pick(data, "profiles", "results", "items"));
+  return raw.map(normProfile);
+}
+
+/** The name a person would use for this customer. */
+export function displayName(profile) {
+  const t = profile.traits ?? {};
+  const full = [t.first_name ?? t.firstName, t.last_name ?? t.lastName].filter(Boolean).join(" ");
+  const name = t.name ?? (full || undefined);
+  if (name) return String(name);
+  const best = ["email", "user_id", "phone"].map((type) => profile.identities.find((i) => i.type === type)).find(Boolean);
+  return best ? best.value : `Customer ${profile.id}`;
+}
+
+/** GET /api/v1/profiles/{id}/events -> [{ at, label, channel, detail, kind: "event" }]. */
+export function normEvents(data) {
+  const raw = Array.isArray(data) ? data : list(pick(data, "events", "items"));
+  return raw.map((e) => {
+    const type = pick(e, "type");
+    const name = pick(e, "event", "name");
+    const label = pick(e, "label") ?? (type === "track" ? name : [type, name].filter(Boolean).join(": "));
+    const props = pick(e, "properties") ?? {};
+    const detailKeys = ["product_id", "product", "name", "title", "url", "path", "content_id", "order_id", "tracking_number", "rating"];
+    const detail = detailKeys.filter((k) => props[k] !== undefined).map((k) => `${k}: ${props[k]}`).join(" · ");
+    return {
+      kind: "event",
+      at: pick(e, "timestamp", "at", "received_at"),
+      label: String(label ?? type ?? "event"),
+      channel: pick(e, "channel") ?? "other",
+      detail,
+      seq: pick(e, "seq"),
+    };
+  });
+}
+
+/** GET /api/v1/profiles/{id}/messages -> [{ at, label, channel, detail, status, kind: "message" }]. */
+export function normMessages(data) {
+  const raw = Array.isArray(data) ? data : list(pick(data, "messages", "items"));
+  return raw.map((m) => {
+    const status = pick(m, "status", "state");
+    const reason = pick(m, "reason", "error");
+    return {
+      kind: "message",
+      at: pick(m, "sent_at", "at", "scheduled_for", "due_at", "created_at"),
+      label: String(pick(m, "subject", "title", "experience_id", "step", "flow") ?? "Message"),
+      channel: pick(m, "channel") ?? "other",
+      detail: [pick(m, "flow") ? `flow ${pick(m, "flow")}` : null, reason].filter(Boolean).join(" · "),
+      status: status ? String(status) : undefined,
+    };
+  });
+}
+
+/** GET /api/v1/profiles/{id}/journeys -> [{ model, product, stage, ... }]. */
+export function normJourneys(data) {
+  const raw = Array.isArray(data) ? data : list(pick(data, "journeys", "items"));
+  return raw.map((j) => ({
+    model: String(pick(j, "model") ?? ""),
+    product: String(pick(j, "product") ?? ""),
+    stage: pick(j, "stage"),
+    phase: pick(j, "phase"),
+    furthest: pick(j, "furthest"),
+    since: pick(j, "since", "entered_at"),
+    status: pick(j, "status"),
+    level: pick(j, "level"),
+    stages: list(pick(j, "stages")).map((s) => (typeof s === "string" ? s : pick(s, "name", "stage"))),
+    history: list(pick(j, "history")).map((t) => ({
+      from: pick(t, "from_stage", "from"),
+      to: pick(t, "to_stage", "to"),
+      at: pick(t, "at"),
+    })),
+  }));
+}
+
+/** GET /api/v1/profiles/{id}/next-best-action -> [{ title, kind, reason, content, channel }]. */
+export function normActions(data) {
+  const raw = Array.isArray(data)
+    ? data
+    : list(pick(data, "actions", "experiences")).length
+      ? list(pick(data, "actions", "experiences"))
+      : pick(data, "action", "experience", "id")
+        ? [pick(data, "action", "experience") ?? data]
+        : [];
+  return raw.map((a) => {
+    const content = pick(a, "content") ?? {};
+    return {
+      id: pick(a, "id", "experience_id"),
+      kind: pick(a, "kind"),
+      title: String(pick(content, "title", "headline", "subject", "script") ?? pick(a, "title", "say", "id") ?? "Action"),
+      body: pick(content, "body", "script", "text", "say"),
+      reason: pick(a, "reason", "why") ?? pick(data, "reason"),
+      channel: pick(a, "channel") ?? pick(data, "channel"),
+    };
+  });
+}
+
+/** GET /api/v1/profiles/{id}/merges -> [{ at, kind, profiles, identifier, reason, message_id }]. */
+export function normMerges(data) {
+  const raw = Array.isArray(data) ? data : list(pick(data, "merges", "entries", "items"));
+  return raw.map((m) => {
+    const ident = pick(m, "identifier");
+    const identifier = ident && typeof ident === "object"
+      ? `${pick(ident, "type") ?? ""}: ${pick(ident, "value") ?? ""}`
+      : [pick(m, "identifier_type", "type"), pick(m, "identifier_value", "value")].filter(Boolean).join(": ") || ident;
+    return {
+      at: pick(m, "at", "timestamp", "created_at"),
+      kind: String(pick(m, "kind", "decision", "outcome") ?? (pick(m, "refused") ? "refused" : "merged")),
+      profiles: [pick(m, "survivor", "into", "kept"), pick(m, "absorbed", "from", "merged")].filter(Boolean).join(" ← "),
+      identifier,
+      reason: pick(m, "reason", "why"),
+      event: pick(m, "message_id", "event", "seq"),
+    };
+  });
+}
