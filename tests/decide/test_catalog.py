@@ -107,7 +107,7 @@ def test_duplicate_ids_are_refused() -> None:
     ("fields", "field"),
     [
         ({"value": -1}, "experiences[0].value"),
-        ({"caps": {"day": -1}}, "experiences[0].caps.day"),
+        ({"caps": {"day": 0}}, "experiences[0].caps.day"),
         ({"prior": {"alpha": 0, "beta": 1}}, "experiences[0].prior"),
         ({"season": {"start": "13-01", "end": "12-24"}}, "experiences[0].season.start"),
         ({"valid_from": "2026-02-01", "valid_until": "2026-01-01"}, "experiences[0].valid_until"),

@@ -127,8 +127,8 @@ def _products(doc: CatalogDoc, models: Models) -> Iterator[Problem]:
 def _caps(path: tuple[str | int, ...], caps: Caps) -> Iterator[Problem]:
     for name in ("day", "week", "month"):
         value = getattr(caps, name)
-        if value is not None and value < 0:
-            yield (*path, name), "a cap cannot be negative"
+        if value is not None and value < 1:
+            yield (*path, name), "a cap is at least 1 (to stop an experience, remove it)"
 
 
 def _prior(path: tuple[str | int, ...], prior: Prior | None) -> Iterator[Problem]:
