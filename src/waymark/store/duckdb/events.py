@@ -16,7 +16,7 @@ from waymark.core.dedupe import DedupeIndex, dedupe_key
 from waymark.core.errors import StorageError
 from waymark.core.eventframe import EVENT_SCHEMA, arrow_to_events, events_to_arrow, to_naive_utc
 from waymark.core.events import AppendResult, Event
-from waymark.core.ports import DEFAULT_DEDUPE_WINDOW
+from waymark.core.ports import DEFAULT_DEDUPE_WINDOW, LogStats
 from waymark.store.duckdb._database import Database
 
 _DDL = """
@@ -59,6 +59,9 @@ class DuckDBEventLog:
         self._next_seq = self.max_seq() + 1
         if not db.read_only:
             self._load_index()
+            # pyarrow imports pandas on its first conversion from Python objects (1-3 s here);
+            # pay that once at open, not inside the first ingest request after a (re)start.
+            events_to_arrow([])
 
     def _load_index(self) -> None:
         cutoff = to_naive_utc(datetime.now(UTC) - self._window)
@@ -215,6 +218,20 @@ class DuckDBEventLog:
             .to_arrow_table()
         )
         return arrow_to_events(table)
+
+    def stats(self) -> LogStats:
+        con = self._db.cursor()
+        by_source = con.execute("SELECT source, count(*) FROM events GROUP BY 1").fetchall()
+        by_channel = con.execute("SELECT channel, count(*) FROM events GROUP BY 1").fetchall()
+        span = con.execute("SELECT min(timestamp), max(timestamp) FROM events").fetchone()
+        first, last = span if span else (None, None)
+        return LogStats(
+            events=sum(int(n) for _, n in by_source),
+            by_source={str(k): int(n) for k, n in by_source},
+            by_channel={str(k): int(n) for k, n in by_channel},
+            first_event=first.replace(tzinfo=UTC) if first else None,
+            last_event=last.replace(tzinfo=UTC) if last else None,
+        )
 
     def close(self) -> None:
         self._db.close()
