@@ -159,3 +159,18 @@ def test_duckdb_reopen_keeps_events_and_dedupe(tmp_path: Path) -> None:
         assert (result.stored, result.first_seq) == (1, 3)
     finally:
         store.close()
+
+
+def test_stats_count_sources_channels_and_span(event_log: EventLog) -> None:
+    event_log.append(
+        [
+            ev("1", source="web", channel="web", at=T0),
+            ev("2", source="web", channel="ads", at=T0 + timedelta(hours=1)),
+            ev("3", source="crm", channel="call_centre", at=T0 + timedelta(hours=2)),
+        ]
+    )
+    stats = event_log.stats()
+    assert stats.events == 3
+    assert stats.by_source == {"web": 2, "crm": 1}
+    assert stats.by_channel == {"web": 1, "ads": 1, "call_centre": 1}
+    assert (stats.first_event, stats.last_event) == (T0, T0 + timedelta(hours=2))

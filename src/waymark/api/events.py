@@ -14,6 +14,7 @@ from waymark.api._io import json_response
 from waymark.api._openapi import Param, endpoint
 from waymark.core.errors import ValidationError
 from waymark.core.events import Event
+from waymark.core.ports import LogStats
 
 
 class EventPage(msgspec.Struct):
@@ -74,5 +75,17 @@ async def list_events(request: Request) -> Response:
     return json_response(EventPage(events=events, total_in_log=svc.event_log.count()))
 
 
+@endpoint(
+    "GET",
+    "/api/v1/inspect",
+    summary="What the event log holds: counts by source and channel, time range",
+    response=LogStats,
+    auth="admin",
+    tags=("events",),
+)
+async def inspect(request: Request) -> Response:
+    return json_response(services(request).event_log.stats())
+
+
 def routes() -> list[BaseRoute]:
-    return [list_events]
+    return [list_events, inspect]

@@ -7,11 +7,22 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+import msgspec
 import pyarrow as pa
 
 from waymark.core.events import AppendResult, Event
 
 DEFAULT_DEDUPE_WINDOW = timedelta(days=7)
+
+
+class LogStats(msgspec.Struct, frozen=True):
+    """What the log holds, for ``waymark inspect`` and the dashboard."""
+
+    events: int
+    by_source: dict[str, int]
+    by_channel: dict[str, int]
+    first_event: datetime | None
+    last_event: datetime | None
 
 
 @runtime_checkable
@@ -57,5 +68,7 @@ class EventLog(Protocol):
         """Newest first: events whose user_id or anonymous_id is among those given (all
         events when both are empty), with timestamp before ``before`` when given."""
         ...
+
+    def stats(self) -> LogStats: ...
 
     def close(self) -> None: ...

@@ -7,6 +7,7 @@ suite runs against, which keeps the port honest.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
@@ -15,7 +16,7 @@ import pyarrow as pa
 
 from waymark.core.eventframe import events_to_arrow
 from waymark.core.events import AppendResult, Event
-from waymark.core.ports import DEFAULT_DEDUPE_WINDOW
+from waymark.core.ports import DEFAULT_DEDUPE_WINDOW, LogStats
 
 
 class MemoryEventLog:
@@ -87,6 +88,16 @@ class MemoryEventLog:
         ]
         matches.sort(key=lambda e: (e.timestamp, e.seq), reverse=True)
         return matches[:limit]
+
+    def stats(self) -> LogStats:
+        times = [e.timestamp for e in self._events]
+        return LogStats(
+            events=len(self._events),
+            by_source=dict(Counter(e.source for e in self._events)),
+            by_channel=dict(Counter(e.channel for e in self._events)),
+            first_event=min(times) if times else None,
+            last_event=max(times) if times else None,
+        )
 
     def close(self) -> None:
         return None
