@@ -44,7 +44,8 @@ async def decode_body(request: Request, type_: type[T], *, max_bytes: int = ADMI
         text = str(exc)
         field = text.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in text else None
         raise ValidationError(f"invalid body: {text}", field=field) from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+        # msgspec raises RecursionError for too-deep JSON and UnicodeDecodeError for non-UTF-8
         raise ValidationError(f"body is not valid JSON: {exc}") from None
 
 

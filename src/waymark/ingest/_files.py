@@ -133,7 +133,7 @@ def row_to_message(row: dict[str, Any], *, from_text: bool) -> dict[str, Any]:
             if isinstance(value, str):
                 try:
                     decoded = msgspec.json.decode(value)
-                except msgspec.DecodeError:
+                except (msgspec.DecodeError, RecursionError):  # msgspec: too deep = Recursion
                     raise ValidationError(f"column {name} is not valid JSON", field=name) from None
                 existing = message.get(name, {})
                 message[name] = {**decoded, **existing} if isinstance(decoded, dict) else decoded

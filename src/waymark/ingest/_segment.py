@@ -70,6 +70,19 @@ _decode_key = msgspec.json.Decoder(_KeyOnly).decode
 _decode_batch = msgspec.json.Decoder(_WireBatch).decode
 
 
+# msgspec raises these besides DecodeError: RecursionError for JSON nested deeper than it
+# recurses, UnicodeDecodeError for a string that is not UTF-8. Both are the client's fault.
+_UNDECODABLE = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
+
+
+def _undecodable(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "JSON is nested too deeply"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"a string is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+    return str(exc)
+
+
 def _describe(exc: msgspec.MsgspecError) -> str:
     text = str(exc)
     return text.replace("$.", "", 1) if text.startswith("$.") else text
@@ -81,8 +94,8 @@ def split_batch(body: bytes, limits: IngestLimits) -> Envelope:
         wire = _decode_batch(body)
     except msgspec.ValidationError as exc:
         raise InvalidBody(f"invalid batch: {_describe(exc)}", field="batch") from None
-    except msgspec.DecodeError as exc:
-        raise InvalidBody(f"body is not valid JSON: {exc}") from None
+    except _UNDECODABLE as exc:
+        raise InvalidBody(f"body is not valid JSON: {_undecodable(exc)}") from None
     if len(wire.batch) > limits.max_batch_messages:
         raise InvalidBody(
             f"batch has {len(wire.batch)} messages; at most {limits.max_batch_messages} allowed",
@@ -97,15 +110,18 @@ def split_single(body: bytes) -> Envelope:
         key = _decode_key(body)
     except msgspec.ValidationError as exc:
         raise InvalidBody(f"invalid message: {_describe(exc)}") from None
-    except msgspec.DecodeError as exc:
-        raise InvalidBody(f"body is not valid JSON: {exc}") from None
+    except _UNDECODABLE as exc:
+        raise InvalidBody(f"body is not valid JSON: {_undecodable(exc)}") from None
     return Envelope(key.write_key, [msgspec.Raw(body)])
 
 
 def _as_id(value: _Id, field: str) -> str | None:
     if value is None or isinstance(value, bool):
         return None
-    text = value if isinstance(value, str) else format(value, "g")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    # str(), not format(value, "g"): "g" turned userId 12345678 into "1.23457e+07"
+    text = value if isinstance(value, str) else str(value)
     text = text.strip()
     if len(text) > 1024:
         raise InvalidMessage(f"{field} is longer than 1024 characters", field=field)
@@ -147,8 +163,8 @@ def normalise(
         msg = _decode_message(raw)
     except msgspec.ValidationError as exc:
         raise InvalidMessage(f"invalid message: {_describe(exc)}") from None
-    except msgspec.DecodeError as exc:
-        raise InvalidMessage(f"message is not valid JSON: {exc}") from None
+    except _UNDECODABLE as exc:
+        raise InvalidMessage(f"message is not valid JSON: {_undecodable(exc)}") from None
 
     type_ = forced_type or _TYPES.get((msg.type or "").strip().lower())
     if type_ is None:
@@ -179,16 +195,23 @@ def normalise(
         )
 
     context = msg.context if msg.context is not None else (batch_context or {})
-    sent_at = _utc(msg.sent_at) or _utc(batch_sent_at)
-    client_ts = _utc(msg.timestamp) or _utc(msg.original_timestamp)
-    if client_ts is None:
-        timestamp = received_at
-    elif sent_at is not None:
-        # Segment's skew correction: the client's clock may be off, but the gap between
-        # when it recorded the event and when it sent it is right.
-        timestamp = received_at - (sent_at - client_ts)
-    else:
-        timestamp = client_ts
+    try:
+        sent_at = _utc(msg.sent_at) or _utc(batch_sent_at)
+        client_ts = _utc(msg.timestamp) or _utc(msg.original_timestamp)
+        if client_ts is None:
+            timestamp = received_at
+        elif sent_at is not None:
+            # Segment's skew correction: the client's clock may be off, but the gap between
+            # when it recorded the event and when it sent it is right.
+            timestamp = received_at - (sent_at - client_ts)
+        else:
+            timestamp = client_ts
+    except OverflowError:  # e.g. sentAt in year 1 and timestamp in year 9999
+        raise InvalidMessage(
+            "timestamp, sentAt or originalTimestamp is out of range (years 1-9999, "
+            "also after clock-skew correction)",
+            field="timestamp",
+        ) from None
     traits = msg.traits
     if not traits and type_ == "identify" and isinstance(context.get("traits"), dict):
         # The RudderStack server SDKs send identify traits only in context.traits.
