@@ -29,7 +29,7 @@ def normalise_phone(value: str, default_region: str | None = None) -> str | None
         number = phonenumbers.parse(value, default_region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    if not phonenumbers.is_possible_number(number):
         return None
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
