@@ -1,0 +1,45 @@
+"""Sandboxed Jinja2 for message content: flow authors' templates cannot reach Python internals
+or change what they are given, and an undefined name fails the render (so a typo is a failed
+message with a reason, not an email that says "Hello ,")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+@dataclass(frozen=True, eq=False)
+class Environments:
+    text: jinja2.Environment
+    html: jinja2.Environment
+
+
+def environments(search: Sequence[Path]) -> Environments:
+    """Template environments that ``{% include %}``/``{% extends %}`` from ``search``."""
+    loader = jinja2.FileSystemLoader([str(p) for p in search])
+
+    def make(autoescape: bool) -> jinja2.Environment:
+        return ImmutableSandboxedEnvironment(
+            loader=loader,
+            autoescape=autoescape,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+
+    return Environments(text=make(False), html=make(True))
+
+
+class RenderFailed(Exception):
+    """A template could not be rendered (an undefined name, a sandbox violation)."""
+
+
+def render(template: jinja2.Template, context: dict[str, Any]) -> str:
+    try:
+        return template.render(context)
+    except jinja2.TemplateError as exc:
+        raise RenderFailed(f"{type(exc).__name__}: {exc.message or exc}") from None

@@ -1,0 +1,193 @@
+"""Implementations of orchestration's ports over what exists today, for the runtime to wire:
+
+- ``LogProfiles``: profiles read from the event log (a profile is a user id, or an anonymous
+  id without one; traits are the merged ``identify`` traits). A stand-in until the runtime
+  wires identity's profiles in: it knows no merges and no journey stages.
+- ``PolicyGate``: consent, quiet hours and frequency caps from decide's catalog ``Policy``,
+  counting the messages orchestration sent.
+- ``DeciderDecisions``: send steps with ``decide`` ask decide's ``Decider``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pyarrow.compute as pc
+
+from waymark.core.events import Event
+from waymark.core.ports import EventLog
+from waymark.decide.api import Decider, Policy
+from waymark.decide.contracts import DecideRequest, DecisionContext
+from waymark.orchestrate.contracts import (
+    ALLOW,
+    DecidedContent,
+    ProfileView,
+    RecentEvent,
+    Verdict,
+)
+from waymark.orchestrate.ports import Contact
+
+_WINDOWS = (("day", timedelta(days=1)), ("week", timedelta(days=7)), ("month", timedelta(days=30)))
+
+
+class LogProfiles:
+    """``Profiles`` over the event log alone (see the module docstring for its limits)."""
+
+    def __init__(self, log: EventLog, *, recent: int = 500) -> None:
+        self._log = log
+        self._recent = recent
+
+    def profile_id(self, event: Event) -> str | None:
+        return event.user_id or event.anonymous_id
+
+    def get(self, profile_id: str, now: datetime) -> ProfileView | None:
+        events = self._log.latest(
+            user_ids=[profile_id], anonymous_ids=[profile_id], before=now, limit=self._recent
+        )
+        if not events:
+            return None
+        traits: dict[str, Any] = {}
+        timezone: str | None = None
+        is_user = False
+        for ev in reversed(events):  # oldest first, so newer traits win
+            is_user = is_user or ev.user_id == profile_id
+            if ev.type == "identify":
+                traits.update(ev.traits)
+            zone = ev.context.get("timezone")
+            if isinstance(zone, str):
+                timezone = zone
+        consent = traits.get("consent")
+        email = traits.get("email")
+        return ProfileView(
+            profile_id=profile_id,
+            user_id=profile_id if is_user else None,
+            anonymous_id=None if is_user else profile_id,
+            email=email if isinstance(email, str) else None,
+            traits=traits,
+            consent=(
+                {k: v for k, v in consent.items() if isinstance(v, bool)}
+                if isinstance(consent, dict)
+                else {}
+            ),
+            timezone=traits.get("timezone")
+            if isinstance(traits.get("timezone"), str)
+            else timezone,
+            recent=tuple(
+                RecentEvent(label=ev.label, at=ev.timestamp, properties=ev.properties)
+                for ev in events
+                if ev.type != "identify"
+            ),
+        )
+
+    def ids(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for batch in self._log.scan():
+            ids = pc.coalesce(batch.column("user_id"), batch.column("anonymous_id"))
+            fresh = pc.unique(pc.drop_null(ids))
+            for pid in fresh.to_pylist():
+                if pid not in seen:
+                    seen.add(pid)
+                    yield pid
+
+
+class PolicyGate:
+    """``ContactGate`` from a decide catalog ``Policy``. ``contacts(profile_id, since)`` gives
+    what was sent (``FlowStore.contacts``), so flows count towards the caps."""
+
+    def __init__(
+        self, policy: Policy, *, contacts: Callable[[str, datetime], Sequence[Contact]]
+    ) -> None:
+        self._policy = policy
+        self._contacts = contacts
+
+    def check(
+        self, profile: ProfileView, channel: str, now: datetime, *, experience_id: str | None
+    ) -> Verdict:
+        consent = profile.consent.get(channel)
+        if channel in self._policy.consent.required and consent is not True:
+            return Verdict(
+                action="block", code="consent.channel", reason=f"no {channel} consent given"
+            )
+        if consent is False:
+            return Verdict(
+                action="block", code="consent.channel", reason=f"{channel} consent withdrawn"
+            )
+        quiet = self._quiet_until(profile, channel, now)
+        if quiet is not None:
+            return Verdict(
+                action="defer", code="contact.quiet_hours", reason="quiet hours", until=quiet
+            )
+        return self._caps(profile, channel, now)
+
+    def _quiet_until(self, profile: ProfileView, channel: str, now: datetime) -> datetime | None:
+        qh = self._policy.contact.quiet_hours
+        if qh is None or channel not in qh.channels:
+            return None
+        try:
+            zone = ZoneInfo(profile.timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        local = now.astimezone(zone)
+        start, end = _hhmm(qh.start), _hhmm(qh.end)
+        t = local.time()
+        inside = (start <= t < end) if start < end else (t >= start or t < end)
+        if not inside:
+            return None
+        day = local.date() if t < end else local.date() + timedelta(days=1)
+        return datetime.combine(day, end, tzinfo=zone)
+
+    def _caps(self, profile: ProfileView, channel: str, now: datetime) -> Verdict:
+        contact = self._policy.contact
+        sent = self._contacts(profile.profile_id, now - timedelta(days=30))
+        for code, caps, counted in (
+            ("cap.total", contact.total, sent),
+            (
+                "cap.channel",
+                contact.channels.get(channel),
+                [c for c in sent if c.channel == channel],
+            ),
+        ):
+            if caps is None:
+                continue
+            for name, window in _WINDOWS:
+                limit = getattr(caps, name)
+                if limit is not None and sum(1 for c in counted if c.at > now - window) >= limit:
+                    return Verdict(action="block", code=code, reason=f"{limit} per {name} reached")
+        return ALLOW
+
+
+def _hhmm(text: str) -> time:
+    hh, mm = text.split(":")
+    return time(int(hh), int(mm))
+
+
+class Contexts(Protocol):
+    def context(self, profile_id: str, now: datetime) -> DecisionContext | None: ...
+
+
+class DeciderDecisions:
+    """``Decisions`` through decide's facade; the first chosen experience is sent."""
+
+    def __init__(self, decider: Decider, contexts: Contexts) -> None:
+        self._decider = decider
+        self._contexts = contexts
+
+    def decide(
+        self, profile: ProfileView, channel: str, placement: str | None, now: datetime
+    ) -> DecidedContent | None:
+        ctx = self._contexts.context(profile.profile_id, now)
+        if ctx is None:
+            return None
+        decision = self._decider.decide(ctx, DecideRequest(channel=channel, placement=placement))
+        if not decision.experiences:
+            return None
+        chosen = decision.experiences[0]
+        return DecidedContent(
+            experience_id=chosen.id,
+            decision_id=decision.decision_id,
+            content=dict(chosen.content),
+            reason=chosen.reason,
+        )

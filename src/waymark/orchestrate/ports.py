@@ -1,0 +1,264 @@
+"""What orchestration needs from storage and from the rest of Waymark.
+
+``FlowStore`` is implemented by ``waymark.store.duckdb.orchestrate``. ``Profiles``,
+``ContactGate`` and ``Decisions`` are implemented by the runtime from the identity, journey and
+decide facades (``waymark.orchestrate.adapters`` has implementations over the event log and
+decide for when those are not wired). ``EventSink`` appends events (sent, trait updates) to the
+event log through the runtime's group commit.
+
+Durability contract of ``FlowStore`` (every backend): each method that writes is one
+transaction; timers live until their step completes, so after a crash every due step is found
+again by ``due``; a message recorded as ``sending`` keeps its payload, so a re-send after a
+crash carries the same content and the same idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
+
+import msgspec
+
+from waymark.core.events import Event
+from waymark.orchestrate.config import Reentry
+from waymark.orchestrate.contracts import (
+    DecidedContent,
+    InboxMessage,
+    MessageRecord,
+    MessageStatus,
+    ProfileView,
+    RunStatus,
+    Verdict,
+)
+
+TimerKind = Literal["step", "calendar"]
+
+
+class NewTimer(msgspec.Struct, frozen=True, kw_only=True):
+    """A step (or a calendar date) that comes due at ``due_at``. ``timer_id`` is the step's
+    idempotency key for step timers, so a step can have only one timer."""
+
+    timer_id: str
+    flow_id: str
+    step_id: str
+    due_at: datetime
+    kind: TimerKind = "step"
+    run_id: str | None = None
+    profile_id: str | None = None
+    channel: str | None = None
+    """The send channel when the step is a send (for the "scheduled" delivery log)."""
+
+
+class NewRun(msgspec.Struct, frozen=True, kw_only=True):
+    run_id: str
+    flow_id: str
+    profile_id: str
+    occurrence: str
+    started_at: datetime
+    context: str
+    """JSON: the trigger (event name, properties, product, stage) the templates see."""
+    reentry: Reentry = "always"
+    first: NewTimer | None = None
+
+
+class DueTimer(msgspec.Struct, frozen=True, kw_only=True):
+    timer_id: str
+    flow_id: str
+    step_id: str
+    due_at: datetime
+    kind: TimerKind
+    state: Literal["pending", "sending"]
+    attempts: int = 0
+    run_id: str | None = None
+    profile_id: str | None = None
+    run_context: str | None = None
+    run_started_at: datetime | None = None
+    payload: str | None = None
+    """The payload recorded when the send was first attempted (re-sends reuse it)."""
+
+
+class MessageRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A message as the store keeps it (``MessageRecord`` plus what re-sends need)."""
+
+    message_id: str
+    run_id: str
+    profile_id: str
+    flow_id: str
+    step_id: str
+    channel: str
+    status: MessageStatus
+    reason: str = ""
+    target: str = ""
+    subject: str = ""
+    attempts: int = 0
+    payload: str | None = None
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    experience_id: str | None = None
+    decision_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None = None
+    due_at: datetime | None = None
+
+
+class StepDone(msgspec.Struct, frozen=True, kw_only=True):
+    """A timer's step completed: delete the timer, add the next one, maybe end the run."""
+
+    timer_id: str
+    run_id: str | None = None
+    next: NewTimer | None = None
+    finish: RunStatus | None = None
+    reason: str = ""
+
+
+class Reschedule(msgspec.Struct, frozen=True, kw_only=True):
+    """Try the same step again later (a retry, or after quiet hours)."""
+
+    timer_id: str
+    due_at: datetime
+    attempts: int
+
+
+class Completion(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything one scheduler cycle changes, written in one transaction."""
+
+    at: datetime
+    done: Sequence[StepDone] = ()
+    rescheduled: Sequence[Reschedule] = ()
+    messages: Sequence[MessageRow] = ()
+    runs: Sequence[NewRun] = ()
+    timers: Sequence[NewTimer] = ()
+    """New calendar timers (the next year's date)."""
+
+
+class InboxRow(msgspec.Struct, frozen=True, kw_only=True):
+    message_id: str
+    profile_id: str
+    flow_id: str
+    title: str
+    body: str
+    url: str | None
+    created_at: datetime
+
+
+class Contact(msgspec.Struct, frozen=True, kw_only=True):
+    """A message sent to a profile (for contact caps)."""
+
+    channel: str
+    at: datetime
+    experience_id: str | None = None
+
+
+@runtime_checkable
+class FlowStore(Protocol):
+    """Flow runs, timers, the delivery log and inboxes (see the module docstring)."""
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def start_runs(
+        self, runs: Sequence[NewRun], *, at: datetime, checkpoint: int | None = None
+    ) -> int:
+        """Insert the runs not already there (and their first timers), honouring each run's
+        ``reentry``; with ``checkpoint``, store it in the same transaction. Returns the number
+        of runs started."""
+        ...
+
+    def cancel_runs(
+        self, pairs: Sequence[tuple[str, str]], *, status: RunStatus, reason: str, at: datetime
+    ) -> int:
+        """End the active runs of these (flow id, profile id) pairs and drop their timers."""
+        ...
+
+    def ensure_timers(self, timers: Sequence[NewTimer], *, at: datetime) -> None:
+        """Add timers that are not there yet (calendar dates)."""
+        ...
+
+    def next_due(self) -> datetime | None: ...
+
+    def due(self, now: datetime, limit: int) -> list[DueTimer]:
+        """Timers due at ``now``, earliest first (ties by id), with their run and any payload
+        recorded for a send in flight."""
+        ...
+
+    def record_sending(self, messages: Sequence[MessageRow]) -> None:
+        """Before delivering: the messages as ``sending``, their timers marked ``sending``."""
+        ...
+
+    def complete(self, completion: Completion) -> None: ...
+
+    def messages(
+        self,
+        *,
+        profile_id: str | None = None,
+        flow_id: str | None = None,
+        statuses: Sequence[MessageStatus] = (),
+        limit: int = 100,
+    ) -> list[MessageRecord]:
+        """The delivery log, newest first (scheduled steps included, from the timers)."""
+        ...
+
+    def message(self, message_id: str) -> MessageRow | None: ...
+
+    def contacts(self, profile_id: str, *, since: datetime) -> list[Contact]: ...
+
+    def counts(self) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+        """(runs by flow and status, messages by flow and status)."""
+        ...
+
+    def inbox_add(self, rows: Sequence[InboxRow]) -> None:
+        """Idempotent by ``message_id``."""
+        ...
+
+    def inbox(self, profile_id: str, *, limit: int = 50) -> list[InboxMessage]: ...
+
+    def inbox_read(self, profile_id: str, message_id: str, *, at: datetime) -> bool: ...
+
+    def saved_flows(self) -> list[tuple[str, str]]:
+        """(flow id, text) of flows saved through the admin API."""
+        ...
+
+    def save_flow(self, flow_id: str, text: str, *, at: datetime) -> None: ...
+
+    def delete_flow(self, flow_id: str) -> bool: ...
+
+
+@runtime_checkable
+class Profiles(Protocol):
+    def profile_id(self, event: Event) -> str | None:
+        """The profile an event belongs to (after identity resolution)."""
+        ...
+
+    def get(self, profile_id: str, now: datetime) -> ProfileView | None: ...
+
+    def ids(self) -> Iterator[str]:
+        """Every profile id (calendar triggers go through them)."""
+        ...
+
+
+@runtime_checkable
+class ContactGate(Protocol):
+    """Consent, quiet hours and frequency caps (decide's contact policy)."""
+
+    def check(
+        self, profile: ProfileView, channel: str, now: datetime, *, experience_id: str | None
+    ) -> Verdict: ...
+
+
+@runtime_checkable
+class Decisions(Protocol):
+    """The next-best-experience engine, for send steps with ``decide``."""
+
+    def decide(
+        self, profile: ProfileView, channel: str, placement: str | None, now: datetime
+    ) -> DecidedContent | None: ...
+
+
+@runtime_checkable
+class EventSink(Protocol):
+    def append(self, events: Sequence[Event]) -> None:
+        """Durably append (duplicates by message id are dropped by the log)."""
+        ...
