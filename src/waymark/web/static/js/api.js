@@ -1,6 +1,10 @@
 // The admin API client: the token from sessionStorage as a bearer header (never in a URL),
 // and endpoint discovery from /openapi.json, so a page asks only for what this server offers and
 // shows an empty state for the rest instead of a failed request.
+//
+// Every API fetch uses credentials: "omit": the token travels in a header, and without
+// credentials the browser never opens its own sign-in dialog on a 401 that carries
+// "WWW-Authenticate: Basic" (it would hang the request until someone answers it).
 
 const TOKEN_KEY = "waymark.adminToken";
 
@@ -81,7 +85,7 @@ export async function call(method, template, { params = {}, query = {}, body, au
     if (!value) throw new Unauthorized("not signed in");
     headers.Authorization = `Bearer ${value}`;
   }
-  const init = { method, headers };
+  const init = { method, headers, credentials: "omit" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -116,6 +120,7 @@ export async function checkToken(candidate) {
   if (!probe) return { ok: false, message: "this server offers no admin API to sign in to" };
   const response = await fetch(withQuery(probe, { limit: 1 }), {
     headers: { Authorization: `Bearer ${candidate}`, Accept: "application/json" },
+    credentials: "omit",
   });
   if (response.ok) return { ok: true };
   const data = await response.json().catch(() => null);

@@ -75,9 +75,10 @@ export function hourglassOption(stages, { title = "" } = {}) {
         min: 0,
         max,
         minSize: "3%",
-        maxSize: "72%",
-        left: "4%",
-        width: "92%",
+        maxSize: "100%",
+        // the shape takes the left part; stage names and counts sit to its right
+        left: "2%",
+        width: "62%",
         top: title ? 30 : 8,
         bottom: 8,
         gap: 2,
@@ -157,12 +158,20 @@ export function sankeyOption(links, stageOrder) {
   };
 }
 
-/** Events per second over the last minutes (the live rate). */
-export function rateOption(points) {
+export const RATE_WINDOW_MS = 3 * 60 * 1000;
+
+/** Events per second over the last three minutes (the live rate). */
+export function rateOption(points, now = Date.now()) {
   return {
-    grid: { left: 44, right: 12, top: 12, bottom: 24 },
+    grid: { left: 44, right: 16, top: 12, bottom: 24 },
     tooltip: { trigger: "axis", valueFormatter: (v) => `${v} events/s` },
-    xAxis: { type: "time", axisLabel: { color: COLORS.muted, hideOverlap: true } },
+    xAxis: {
+      type: "time",
+      min: now - RATE_WINDOW_MS,
+      max: now,
+      splitNumber: 3,
+      axisLabel: { color: COLORS.muted, hideOverlap: true },
+    },
     yAxis: { type: "value", minInterval: 1, axisLabel: { color: COLORS.muted } },
     series: [
       {
@@ -196,6 +205,7 @@ export function funnelBarsOption(steps) {
       {
         type: "bar",
         name: "Customers",
+        barMaxWidth: 36,
         data: steps.map((s) => s.count),
         itemStyle: { color: COLORS.pre, borderRadius: [0, 4, 4, 0] },
         label: {
@@ -215,7 +225,10 @@ export function cohortOption(cohorts, stages) {
   cohorts.forEach((cohort, y) => {
     stages.forEach((stage, x) => {
       const share = cohort.shares[stage];
-      if (typeof share === "number") data.push([x, y, Math.round(share * 1000) / 10]);
+      if (typeof share !== "number") return;
+      const pct = Math.round(share * 1000) / 10;
+      // white on the dark end of the scale, near-black on the light end (both above 4.5:1)
+      data.push({ value: [x, y, pct], label: { color: pct >= 45 ? "#ffffff" : COLORS.text } });
     });
   });
   return {
@@ -229,7 +242,7 @@ export function cohortOption(cohorts, stages) {
         type: "heatmap",
         name: "Share reaching stage (%)",
         data,
-        label: { show: true, formatter: (p) => `${p.value[2]}%`, color: COLORS.text, textBorderColor: "#fff", textBorderWidth: 2 },
+        label: { show: true, formatter: (p) => `${p.value[2]}%` },
       },
     ],
   };

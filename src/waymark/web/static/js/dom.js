@@ -82,14 +82,14 @@ export function mount(el, ...children) {
 
 /**
  * A data table: columns are { label, value: row => text|Node, numeric?: bool }.
- * The caption names it for screen readers.
+ * The caption names it for screen readers; ``rowAttrs(row)`` gives attributes for a row.
  */
-export function table(caption, columns, rows, { className = "" } = {}) {
+export function table(caption, columns, rows, { className = "", rowAttrs = null } = {}) {
   return h("table", { class: `data ${className}`.trim() },
     h("caption", { class: caption.visible ? "" : "sr-only" }, caption.text ?? caption),
     h("thead", {}, h("tr", {}, columns.map((c) =>
       h("th", { scope: "col", class: c.numeric ? "num" : null }, c.label)))),
-    h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c, i) => {
+    h("tbody", {}, rows.map((row) => h("tr", rowAttrs ? rowAttrs(row) : {}, columns.map((c, i) => {
       const value = c.value(row);
       const cell = i === 0 && c.header !== false ? "th" : "td";
       return h(cell, { scope: cell === "th" ? "row" : null, class: c.numeric ? "num" : null },

@@ -50,8 +50,10 @@ export async function render(main, ctx) {
           " · first seen ", fmtTime(profile.first_seen),
           " · last seen ", fmtTime(profile.last_seen),
           profile.event_count !== undefined ? ` · ${fmtInt(profile.event_count)} events` : "")),
-      h("div", { class: "channels", "aria-label": "Channels seen" },
-        profile.channels.map((c) => channelIcon(c)))),
+      profile.channels.length
+        ? h("div", { class: "channels" }, h("span", { class: "channels-label" }, "Seen on"),
+          profile.channels.map((c) => channelIcon(c)))
+        : null),
     nba.el,
     h("div", { class: "grid-2" }, identities.el, traits.el),
     journeys.el,

@@ -4,8 +4,9 @@
 import { get } from "../api.js";
 import { cohortOption, draw, hourglassOption, rateOption, sankeyOption } from "../charts.js";
 import {
-  empty, fillFrom, fmtDuration, fmtInt, fmtPct, fmtRate, h, humanize, mount, notOk, section, table,
+  empty, fillFrom, fmtDuration, fmtInt, fmtPct, fmtRate, fmtTime, h, humanize, mount, notOk, section, table,
 } from "../dom.js";
+import { channelIcon } from "../icons.js";
 import { funnelBuilder } from "./funnel.js";
 import {
   normCohorts, normComparison, normHourglass, normInsights, normTransitions,
@@ -32,6 +33,7 @@ export async function render(main, ctx) {
   const model = ctx.query.model || "hourglass";
 
   const live = section("Live event rate", { id: "live" });
+  const logStats = h("div", { class: "log-stats" });
   const todo = section("To do", { id: "insights" });
   const hourglass = section("Hourglass per product", { id: "hourglass", className: "hourglass-section" });
   const comparison = section("Product comparison", { id: "comparison" });
@@ -58,12 +60,13 @@ export async function render(main, ctx) {
     h("div", { class: "stat-row" },
       h("div", { class: "stat" }, rateText, h("div", { class: "label" }, "events per second (last 10 s)")),
       h("div", { class: "stat" }, totalText, h("div", { class: "label" }, "events accepted since start"))),
-    rateEl);
+    rateEl,
+    logStats);
   const rateChart = keep(draw(rateEl, rateOption(ctx.live.history)));
   const onHealth = (event) => {
     rateText.textContent = fmtRate(event.detail.events_per_second);
     totalText.textContent = fmtInt(event.detail.accepted_total);
-    rateChart.update({ series: [{ data: ctx.live.history.map((p) => [p.at, p.rate]) }] });
+    rateChart.update(rateOption(ctx.live.history));
   };
   window.addEventListener("waymark:health", onHealth);
   const last = ctx.live.history.at(-1);
@@ -80,6 +83,7 @@ export async function render(main, ctx) {
       fillFrom(hourglass.body, () => hourglassCards(result, products, dataCharts), { isCurrent: current }),
       fillFrom(comparison.body, () => comparisonTable(result, products), { isCurrent: current }),
       fillFrom(todo.body, () => insightsList(), { isCurrent: current }),
+      fillFrom(logStats, () => logView(), { isCurrent: current }),
       fillFrom(moves.body, () => sankey(model, products, dataCharts), { isCurrent: current }),
       fillFrom(cohorts.body, () => cohortView(model, products, dataCharts), { isCurrent: current }),
     ]);
@@ -135,7 +139,7 @@ function stageTable(product) {
     { label: "Stalled", value: (s) => fmtInt(s.stalled), numeric: true },
     { label: "Lapsed", value: (s) => fmtInt(s.lapsed), numeric: true },
     { label: "Dropped", value: (s) => fmtInt(s.dropped), numeric: true },
-  ], product.stages, { className: "stage-table" });
+  ], product.stages, { className: "stage-table", rowAttrs: (s) => ({ "data-stage": s.name }) });
 }
 
 function comparisonTable(result, products) {
@@ -147,6 +151,22 @@ function comparisonTable(result, products) {
     { label: "Product", value: (r) => r.title },
     ...keys.map((k) => ({ label: k.label, value: (r) => fmtPct(r.values[k.key]), numeric: true })),
   ], rows));
+}
+
+async function logView() {
+  const endpoint = "/api/v1/inspect";
+  const result = await get(endpoint);
+  if (result.state !== "ok") return notOk(result, "The event log", `GET ${endpoint}`);
+  const stats = result.data;
+  const channels = Object.entries(stats.by_channel ?? {}).sort((a, b) => b[1] - a[1]);
+  return [
+    h("h3", { class: "log-title" }, `${fmtInt(stats.events)} events in the log`,
+      stats.first_event ? [" · ", fmtTime(stats.first_event), " to ", fmtTime(stats.last_event)] : null),
+    channels.length
+      ? h("ul", { class: "channel-counts", "aria-label": "Events by channel" }, channels.map(([channel, count]) =>
+        h("li", { "data-channel": channel }, channelIcon(channel), h("span", { class: "count" }, fmtInt(count)))))
+      : null,
+  ];
 }
 
 async function insightsList() {

@@ -1,0 +1,205 @@
+"""The dashboard in Debian's chromium against a real server fed through the tracking API.
+
+Every test fails on any console error or uncaught page error (see the ``page`` fixture). Tests of
+a page whose API another area has not shipped yet skip with the endpoint they wait for; the
+empty states of those pages are tested instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.web._browser import Console, DashboardServer, screenshot, sign_in
+from tests.web._population import Population, recent_start, story_population
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Request
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PAGES = {
+    "overview": "Overview",
+    "customers": "Customers",
+    "catalog": "Catalog",
+    "flows": "Flows",
+    "audiences": "Audiences",
+}
+
+
+@pytest.fixture(scope="module")
+def population(dashboard_server: DashboardServer) -> Population:
+    p = story_population()
+    dashboard_server.send(p.messages(recent_start()))
+    return p
+
+
+def test_sign_in_keeps_the_token_out_of_urls_and_storage_but_the_tab(
+    page: Page, console: Console, dashboard_server: DashboardServer
+) -> None:
+    requests: list[Request] = []
+    page.on("request", lambda r: requests.append(r))
+    page.goto(f"{dashboard_server.url}/#/customers")
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign in to Waymark"
+
+    console.allow("401")  # the wrong token is refused by the API on purpose
+    page.get_by_label("Admin token").fill("not-the-token")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("alert").filter(has_text="Sign-in failed").wait_for()
+    assert page.evaluate("sessionStorage.length") == 0
+
+    page.get_by_label("Admin token").fill(dashboard_server.admin_token)
+    page.get_by_role("button", name="Sign in").click()
+    # back to the page that was asked for before signing in
+    page.get_by_role("heading", level=1, name="Customers").wait_for()
+    assert page.evaluate("Object.values(sessionStorage)") == [dashboard_server.admin_token]
+    assert page.evaluate("localStorage.length") == 0
+    assert page.context.cookies() == []
+    api_calls = [r for r in requests if "/api/v1/" in r.url]
+    assert api_calls
+    for r in requests:
+        assert dashboard_server.admin_token not in r.url
+    good = [r for r in api_calls if r.headers.get("authorization", "").endswith("test-admin-token")]
+    assert good, "API calls carry the token as a bearer header"
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", level=1, name="Sign in to Waymark").wait_for()
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_every_page_loads_without_a_console_error(
+    page: Page, dashboard_server: DashboardServer, population: Population
+) -> None:
+    sign_in(page, dashboard_server)
+    for slug, title in PAGES.items():
+        page.get_by_role("navigation", name="Main").get_by_role("link", name=title).click()
+        page.get_by_role("heading", level=1, name=title).wait_for()
+        link = page.get_by_role("navigation", name="Main").get_by_role("link", name=title)
+        assert link.get_attribute("aria-current") == "page"
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".loading").count() == 0, f"{slug} still loading"
+        # every section shows content or a clear empty state, never nothing
+        for body in page.locator(".section-body").all():
+            assert body.inner_text().strip(), f"an empty section on {slug}"
+        screenshot(page, slug)
+
+
+def test_missing_reports_show_empty_states_that_name_the_endpoint(
+    page: Page, dashboard_server: DashboardServer
+) -> None:
+    sign_in(page, dashboard_server)
+    page.wait_for_load_state("networkidle")
+    for endpoint in ("/api/v1/analytics/insights", "/api/v1/analytics/cohorts"):
+        if dashboard_server.offers("get", endpoint):
+            continue
+        note = page.get_by_role("note").filter(has_text=endpoint)
+        assert note.count() == 1
+        assert "not available on this server yet" in note.inner_text()
+
+
+def test_the_live_event_rate_counts_what_the_tracking_api_accepted(
+    page: Page, dashboard_server: DashboardServer, population: Population
+) -> None:
+    sign_in(page, dashboard_server)
+    total = page.locator("#live-total-value")
+    sent = len(population.messages(recent_start()))
+    page.wait_for_function(
+        "n => document.querySelector('#live-total-value').textContent.replace(/,/g, '') === n",
+        arg=str(sent),
+    )
+    assert int(total.inner_text().replace(",", "")) == sent
+    assert re.fullmatch(r"[\d.,]+ events/s", page.locator("#live-rate-text").inner_text())
+    if dashboard_server.offers("get", "/api/v1/inspect"):
+        log = page.locator("#live .log-stats")
+        log.get_by_text(f"{sent} events in the log").wait_for()
+        counts = log.locator("ul.channel-counts li .count").all_inner_texts()
+        assert sum(int(c.replace(",", "")) for c in counts) == sent
+
+
+def test_keyboard_users_can_skip_to_content_and_move_between_pages(
+    page: Page, dashboard_server: DashboardServer
+) -> None:
+    sign_in(page, dashboard_server)
+    page.get_by_role("heading", level=1, name="Overview").wait_for()
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    page.get_by_role("link", name="Customers").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", level=1, name="Customers").wait_for()
+    # focus lands on the new page, not on the old link
+    page.wait_for_function("document.activeElement && document.activeElement.closest('main')")
+    page.keyboard.type("customer001@example.com")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == "customer-search"
+
+
+def test_the_hourglass_shows_the_stage_counts_of_the_population(
+    page: Page, dashboard_server: DashboardServer, population: Population
+) -> None:
+    if not dashboard_server.offers("get", "/api/v1/analytics/hourglass"):
+        pytest.skip("waiting for GET /api/v1/analytics/hourglass (analytics, issue 8)")
+    sign_in(page, dashboard_server)
+    for product in ("genius-kit", "starter-kit"):
+        card = page.locator(f"article.hourglass-card[data-product='{product}']")
+        card.wait_for()
+        card.locator("summary").click()
+        shown = {
+            row.get_attribute("data-stage"): int(
+                row.locator("td").first.inner_text().replace(",", "")
+            )
+            for row in card.locator("tbody tr").all()
+        }
+        expected = population.expected_counts(product)
+        assert {s: n for s, n in shown.items() if n} == dict(expected), product
+    screenshot(page, "overview")
+
+
+def test_a_customer_search_opens_the_360_view(
+    page: Page, dashboard_server: DashboardServer, population: Population
+) -> None:
+    if not dashboard_server.offers("get", "/api/v1/profiles"):
+        pytest.skip("waiting for GET /api/v1/profiles (identity, issue 4)")
+    customer = next(c for c in population.customers if c.stage == "adoption")
+    sign_in(page, dashboard_server, "#/customers")
+    page.get_by_label("Find a customer").fill(customer.email)
+    page.get_by_label("Find a customer").press("Enter")
+    page.get_by_role("link", name=re.compile(customer.name)).click()
+    page.get_by_role("heading", level=1, name=customer.name).wait_for()
+    identities = page.locator("table.identities-table")
+    identities.wait_for()
+    assert customer.email in identities.inner_text()
+    assert customer.user_id in identities.inner_text()
+    page.wait_for_load_state("networkidle")
+    timeline = page.locator("ol.timeline")
+    if dashboard_server.offers("get", "/api/v1/profiles/{id}/events"):
+        for event in ("Product Viewed", "Order Completed", "Order Delivered"):
+            assert event in timeline.inner_text()
+    screenshot(page, "customer-360")
+
+
+def test_a_funnel_can_be_built_and_shows_numbers(
+    page: Page, dashboard_server: DashboardServer, population: Population
+) -> None:
+    if not dashboard_server.offers("post", "/api/v1/analytics/funnel"):
+        pytest.skip("waiting for POST /api/v1/analytics/funnel (analytics, issue 8)")
+    sign_in(page, dashboard_server)
+    funnel = page.locator("#funnel")
+    funnel.get_by_role("button", name="Show funnel").wait_for()
+    steps = funnel.locator(".steps > li")
+    steps.nth(0).get_by_label("Event name").fill("Product Viewed")
+    steps.nth(0).get_by_label("Where (property=value)").fill("product_id=genius-kit")
+    funnel.get_by_role("button", name="Add a step").click()
+    steps.nth(2).get_by_label("Event name").fill("Order Completed")
+    steps.nth(1).get_by_role("button", name="Remove").click()
+    funnel.get_by_role("button", name="Show funnel").click()
+    rows = funnel.locator("table.funnel-table tbody tr")
+    rows.first.wait_for()
+    counts = [int(r.locator("td").first.inner_text().replace(",", "")) for r in rows.all()]
+    assert counts == [population.viewers("genius-kit"), population.purchasers("genius-kit")]
+    screenshot(page, "funnel")
