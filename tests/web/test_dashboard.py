@@ -40,7 +40,11 @@ def test_sign_in_keeps_the_token_out_of_urls_and_storage_but_the_tab(
     page: Page, console: Console, dashboard_server: DashboardServer
 ) -> None:
     requests: list[Request] = []
-    page.on("request", lambda r: requests.append(r))
+
+    def record(request: Request) -> None:  # playwright cannot wrap a bound builtin method
+        requests.append(request)
+
+    page.on("request", record)
     page.goto(f"{dashboard_server.url}/#/customers")
     assert page.get_by_role("heading", level=1).inner_text() == "Sign in to Waymark"
 
