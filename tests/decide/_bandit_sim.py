@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from waymark.decide.api import SEED_MODELS, Decider, build_catalog
+from tests.decide._helpers import MODELS
+from waymark.decide.api import Decider, build_catalog
 from waymark.decide.contracts import DecideRequest, DecisionContext, Feedback
 
 
@@ -27,7 +28,7 @@ def bandit_decider(n_arms: int, seed: int, prior: tuple[float, float] = (1.0, 1.
             for i in range(n_arms)
         ],
     }
-    return Decider(build_catalog(doc, models=SEED_MODELS), rng=np.random.default_rng(seed))
+    return Decider(build_catalog(doc, models=MODELS), rng=np.random.default_rng(seed))
 
 
 def simulate(rates: list[float], steps: int, seed: int) -> Run:

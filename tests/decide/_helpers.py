@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from waymark.decide.api import SEED_MODELS, Catalog, build_catalog
+from waymark.decide.api import Catalog, build_catalog, journey_stages
 from waymark.decide.contracts import DecisionContext, JourneyPosition
 
+MODELS = journey_stages()
+"""The shipped journey models' stages, loaded once for the whole test module."""
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 """A Monday afternoon in March (outside the shipped catalog's holiday season)."""
 
@@ -18,7 +20,7 @@ def experience(id: str, **fields: Any) -> dict[str, Any]:
 
 def catalog(*experiences: dict[str, Any], **doc: Any) -> Catalog:
     data: dict[str, Any] = {"experiences": list(experiences)} | doc
-    return build_catalog(data, models=SEED_MODELS)
+    return build_catalog(data, models=MODELS)
 
 
 def at(stage: str, product: str = "kit", *, model: str = "hourglass", **kw: Any) -> JourneyPosition:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.decide._helpers import catalog, experience
-from waymark.decide.api import SEED_MODELS, load_catalog_text, shipped_catalog
+from tests.decide._helpers import MODELS, catalog, experience
+from waymark.decide.api import load_catalog_text, shipped_catalog
 from waymark.decide.errors import CatalogInvalid
 
 GOOD = """\
@@ -25,11 +25,11 @@ experiences:
 
 
 def load(text: str) -> object:
-    return load_catalog_text(text, models=SEED_MODELS, name="cat.yaml")
+    return load_catalog_text(text, models=MODELS, name="cat.yaml")
 
 
 def test_shipped_catalog_covers_the_seed_story() -> None:
-    cat = load_catalog_text(shipped_catalog(), models=SEED_MODELS, name="learning-kits.yaml")
+    cat = load_catalog_text(shipped_catalog(), models=MODELS, name="learning-kits.yaml")
     kinds = {e.kind for e in cat.experiences}
     purposes = {e.purpose for e in cat.experiences}
     assert {"ad", "content", "script", "review_request", "referral_request"} <= kinds

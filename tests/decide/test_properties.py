@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.decide._helpers import NOW, catalog
+from tests.decide._helpers import MODELS, NOW, catalog
 from waymark.decide._bandit import BanditState
 from waymark.decide._conditions import conditions_hold
 from waymark.decide._decide import decide
-from waymark.decide.api import SEED_MODELS, Catalog, in_holdout
+from waymark.decide.api import Catalog, in_holdout
 from waymark.decide.config import NO_STAGE, PURPOSES, Caps, Experience
 from waymark.decide.contracts import (
     ContactRecord,
@@ -29,7 +29,7 @@ from waymark.decide.contracts import (
     RecentEvent,
 )
 
-STAGES = SEED_MODELS["hourglass"]
+STAGES = MODELS["hourglass"]
 PRODUCTS = ("kit", "other")
 CHANNELS = ("web", "email", "ads")
 TZS = ("UTC", "Asia/Tokyo", "America/New_York")

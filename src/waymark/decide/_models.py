@@ -1,37 +1,14 @@
-"""Stage names of the seed journey models, for loading a catalog without the journey feature.
-
-The runtime passes the loaded journey models' stage names instead (``JourneyModel.name`` ->
-``stage_names``); these are only the fallback for tests, benchmarks and standalone use.
-TODO(decide): drop once ``waymark.journey.api`` exposes the built-in models.
-"""
+"""The journey models a catalog's stages refer to, as decide needs them: ordered stage names."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
 
-SEED_MODELS: Final[Mapping[str, tuple[str, ...]]] = {
-    "hourglass": (
-        "engagement",
-        "education",
-        "research",
-        "evaluation",
-        "justification",
-        "purchase",
-        "adoption",
-        "retention",
-        "expansion",
-        "advocacy",
-    ),
-    "value_journey": (
-        "aware",
-        "engage",
-        "subscribe",
-        "convert",
-        "excite",
-        "ascend",
-        "advocate",
-        "promote",
-    ),
-    "buy_own_advocate": ("buy", "own", "advocate"),
-}
+from waymark.journey.api import SHIPPED_MODELS, load_model
+
+
+def journey_stages(names: tuple[str, ...] = SHIPPED_MODELS) -> Mapping[str, tuple[str, ...]]:
+    """Model name -> its stage names in order, for the shipped models (or the named ones).
+
+    Loading parses the model files, so call it once at start-up and pass the result on."""
+    return {model.name: model.stage_names for model in map(load_model, names)}

@@ -28,7 +28,7 @@ from waymark.decide._eligibility import CODES
 from waymark.decide._feedback import feedback_from_batches, feedback_from_events, first_seen
 from waymark.decide._holdout import in_holdout
 from waymark.decide._memory import MemoryCatalogStore, MemoryDecisionLog, StaticContexts
-from waymark.decide._models import SEED_MODELS
+from waymark.decide._models import journey_stages
 from waymark.decide._rules import Models
 from waymark.decide._source import Source
 from waymark.decide.config import CatalogDoc, Experience, Policy
@@ -50,7 +50,6 @@ from waymark.decide.ports import CatalogStore, ContextSource, DecisionLog
 
 __all__ = [
     "CODES",
-    "SEED_MODELS",
     "BanditState",
     "Catalog",
     "CatalogDoc",
@@ -62,6 +61,7 @@ __all__ = [
     "StaticContexts",
     "build_catalog",
     "in_holdout",
+    "journey_stages",
     "load_catalog_text",
     "normalise_email",
     "normalise_phone",
@@ -86,13 +86,15 @@ class Decider:
         self,
         catalog: Catalog,
         *,
-        models: Models = SEED_MODELS,
+        models: Models | None = None,
         log: DecisionLog | None = None,
         catalogs: CatalogStore | None = None,
         rng: np.random.Generator | None = None,
     ) -> None:
+        """``models``: journey model -> ordered stage names (default: the shipped models),
+        used to validate catalogs set later through the admin API."""
         self._catalog = catalog
-        self._models = models
+        self._models = models if models is not None else journey_stages()
         self._state = BanditState.for_catalog(catalog)
         self._log: DecisionLog = log if log is not None else MemoryDecisionLog()
         self._catalogs: CatalogStore = catalogs if catalogs is not None else MemoryCatalogStore()
@@ -105,13 +107,14 @@ class Decider:
         cls,
         default_yaml: str,
         *,
-        models: Models = SEED_MODELS,
+        models: Models | None = None,
         log: DecisionLog | None = None,
         catalogs: CatalogStore | None = None,
         rng: np.random.Generator | None = None,
         name: str | None = None,
     ) -> Decider:
         """The catalog last saved through the admin API, else ``default_yaml``."""
+        models = models if models is not None else journey_stages()
         stored = catalogs.load() if catalogs is not None else None
         if stored is not None:
             catalog = build_catalog(
