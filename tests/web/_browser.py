@@ -97,3 +97,52 @@ def screenshot(page: Page, name: str) -> None:
     if os.environ.get("WAYMARK_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# WCAG 2.x contrast of every visible text element against the first opaque background behind it
+# (canvas charts excluded: their colours are set in charts.js). Returns the failures.
+CONTRAST_CHECK = """
+() => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const [r, g, b, a = 1] = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return { r, g, b, a };
+  };
+  const lum = ({ r, g, b }) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a >= 0.99) return c;
+    }
+    return { r: 255, g: 255, b: 255, a: 1 };
+  };
+  const failures = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || seen.has(el) || !node.textContent.trim()) continue;
+    seen.add(el);
+    if (el.closest(".sr-only, [hidden], noscript, option, datalist")) continue;
+    const rect = el.getBoundingClientRect();
+    if (!rect.width || !rect.height || !el.checkVisibility()) continue;
+    const style = getComputedStyle(el);
+    const fg = parse(style.color);
+    const bg = background(el);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) {
+      const text = node.textContent.trim().slice(0, 40);
+      const colours = `${style.color} on rgb(${bg.r}, ${bg.g}, ${bg.b})`;
+      failures.push(`${ratio.toFixed(2)}: "${text}" (${colours})`);
+    }
+  }
+  return failures;
+}
+"""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.web._browser import Console, DashboardServer, screenshot, sign_in
+from tests.web._browser import CONTRAST_CHECK, Console, DashboardServer, screenshot, sign_in
 from tests.web._population import Population, recent_start, story_population
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ def test_sign_in_keeps_the_token_out_of_urls_and_storage_but_the_tab(
     page.on("request", record)
     page.goto(f"{dashboard_server.url}/#/customers")
     assert page.get_by_role("heading", level=1).inner_text() == "Sign in to Waymark"
+    assert page.evaluate(CONTRAST_CHECK) == []
 
     console.allow("401")  # the wrong token is refused by the API on purpose
     page.get_by_label("Admin token").fill("not-the-token")
@@ -87,6 +88,7 @@ def test_every_page_loads_without_a_console_error(
         # every section shows content or a clear empty state, never nothing
         for body in page.locator(".section-body").all():
             assert body.inner_text().strip(), f"an empty section on {slug}"
+        assert page.evaluate(CONTRAST_CHECK) == [], f"text below WCAG AA contrast on {slug}"
         screenshot(page, slug)
 
 

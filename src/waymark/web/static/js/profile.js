@@ -79,18 +79,25 @@ export function normEvents(data) {
   });
 }
 
-/** GET /api/v1/profiles/{id}/messages -> [{ at, label, channel, detail, status, kind: "message" }]. */
+/** GET /api/v1/profiles/{id}/messages (orchestrate's MessageList) -> timeline items. */
 export function normMessages(data) {
   const raw = Array.isArray(data) ? data : list(pick(data, "messages", "items"));
   return raw.map((m) => {
+    const flow = pick(m, "flow_id", "flow");
+    const step = pick(m, "step_id", "step");
     const status = pick(m, "status", "state");
-    const reason = pick(m, "reason", "error");
     return {
       kind: "message",
-      at: pick(m, "sent_at", "at", "scheduled_for", "due_at", "created_at"),
-      label: String(pick(m, "subject", "title", "experience_id", "step", "flow") ?? "Message"),
+      // sent messages at their send time; scheduled and retrying ones at when they are due
+      at: pick(m, "sent_at", "due_at", "created_at", "at"),
+      label: String(pick(m, "subject", "title") || [flow, step].filter(Boolean).join(" · ") || "Message"),
       channel: pick(m, "channel") ?? "other",
-      detail: [pick(m, "flow") ? `flow ${pick(m, "flow")}` : null, reason].filter(Boolean).join(" · "),
+      detail: [
+        flow ? `flow ${flow}${step ? `, step ${step}` : ""}` : null,
+        pick(m, "target") ? `to ${pick(m, "target")}` : null,
+        pick(m, "experience_id") ? `experience ${pick(m, "experience_id")}` : null,
+        pick(m, "reason") || null,
+      ].filter(Boolean).join(" · "),
       status: status ? String(status) : undefined,
     };
   });
