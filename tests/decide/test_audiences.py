@@ -69,12 +69,12 @@ def population() -> StaticContexts:
     )
 
 
-def decider() -> Decider:
-    return Decider(catalog(experience("x"), audiences=AUDIENCES))
+def decider(pop: StaticContexts | None = None) -> Decider:
+    return Decider(catalog(experience("x"), audiences=AUDIENCES), contexts=pop or population())
 
 
 def test_members_are_hashed_and_filtered() -> None:
-    page = decider().audience("considering", population(), now=NOW)
+    page = decider().audience("considering", now=NOW)
     # c has not consented to ads; f has nothing to match on; d has bought
     assert [m.email_sha256 for m in page.members] == [(sha("a@x.com"),), ()]
     assert page.members[1].phone_sha256 == (sha("+447700900123"),)
@@ -82,26 +82,26 @@ def test_members_are_hashed_and_filtered() -> None:
 
 
 def test_suppression_lists_do_not_need_ad_consent() -> None:
-    owners = decider().audience("owners", population(), now=NOW)
+    owners = decider().audience("owners", now=NOW)
     assert [m.email_sha256 for m in owners.members] == [(sha("d@x.com"),)]
-    vip = decider().audience("vip", population(), now=NOW)
+    vip = decider().audience("vip", now=NOW)
     assert [m.email_sha256 for m in vip.members] == [(sha("e@x.com"),)]
 
 
 def test_paging_walks_every_member_once() -> None:
-    d, pop = decider(), population()
+    d = decider()
     seen, cursor = [], None
     while True:
-        page = d.audience("considering", pop, now=NOW, cursor=cursor, limit=1)
+        page = d.audience("considering", now=NOW, cursor=cursor, limit=1)
         seen.extend(page.members)
         cursor = page.next_cursor
         if cursor is None:
             break
-    assert seen == list(d.audience("considering", pop, now=NOW).members)
+    assert seen == list(d.audience("considering", now=NOW).members)
 
 
 def test_unknown_audience_and_bad_cursor() -> None:
     with pytest.raises(UnknownAudience):
-        decider().audience("nope", population(), now=NOW)
+        decider().audience("nope", now=NOW)
     with pytest.raises(InvalidDecideRequest):
-        decider().audience("vip", population(), now=NOW, cursor="%%%")
+        decider().audience("vip", now=NOW, cursor="%%%")

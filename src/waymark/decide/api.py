@@ -41,10 +41,12 @@ from waymark.decide.contracts import (
 )
 from waymark.decide.errors import (
     CatalogInvalid,
+    DecideUnavailable,
     InvalidDecideRequest,
     UnknownAudience,
     UnknownDecision,
     UnknownExperience,
+    UnknownProfile,
 )
 from waymark.decide.ports import CatalogStore, ContextSource, DecisionLog
 
@@ -90,10 +92,13 @@ class Decider:
         log: DecisionLog | None = None,
         catalogs: CatalogStore | None = None,
         rng: np.random.Generator | None = None,
+        contexts: ContextSource | None = None,
     ) -> None:
         """``models``: journey model -> ordered stage names (default: the shipped models),
-        used to validate catalogs set later through the admin API."""
+        used to validate catalogs set later through the admin API. ``contexts`` resolves
+        profiles and builds their contexts (the runtime's, from identity and journeys)."""
         self._catalog = catalog
+        self._contexts = contexts
         self._models = models if models is not None else journey_stages()
         self._state = BanditState.for_catalog(catalog)
         self._log: DecisionLog = log if log is not None else MemoryDecisionLog()
@@ -111,6 +116,7 @@ class Decider:
         log: DecisionLog | None = None,
         catalogs: CatalogStore | None = None,
         rng: np.random.Generator | None = None,
+        contexts: ContextSource | None = None,
         name: str | None = None,
     ) -> Decider:
         """The catalog last saved through the admin API, else ``default_yaml``."""
@@ -122,11 +128,16 @@ class Decider:
             )
         else:
             catalog = load_catalog_text(default_yaml, models=models, name=name)
-        return cls(catalog, models=models, log=log, catalogs=catalogs, rng=rng)
+        return cls(catalog, models=models, log=log, catalogs=catalogs, rng=rng, contexts=contexts)
 
     @property
     def catalog(self) -> Catalog:
         return self._catalog
+
+    @property
+    def models(self) -> Models:
+        """Journey model -> ordered stage names that catalogs are checked against."""
+        return self._models
 
     @property
     def state(self) -> BanditState:
@@ -148,6 +159,31 @@ class Decider:
             decision = decide(ctx, request, self._catalog, self._state, self._rng)
         self._log.save(decision)
         return decision
+
+    def _source(self) -> ContextSource:
+        if self._contexts is None:
+            raise DecideUnavailable(
+                "this decider has no profile source: the runtime wires identity and journeys in"
+            )
+        return self._contexts
+
+    def context_for(self, reference: Mapping[str, str], *, now: datetime) -> DecisionContext:
+        """The context of the profile a ``{"id": ...}`` / ``{"<identifier type>": ...}``
+        reference names."""
+        reference = profile_reference(reference)
+        source = self._source()
+        profile_id = source.resolve(reference)
+        ctx = source.context(profile_id, now) if profile_id is not None else None
+        if ctx is None:
+            kind, value = next(iter(reference.items()))
+            raise UnknownProfile(f"no profile with {kind} {value!r}", field="profile")
+        return ctx
+
+    def decide_for(
+        self, reference: Mapping[str, str], request: DecideRequest, *, now: datetime
+    ) -> Decision:
+        """``decide`` for a referenced profile."""
+        return self.decide(self.context_for(reference, now=now), request)
 
     def decision(self, decision_id: str) -> Decision:
         found = self._log.get(decision_id)
@@ -251,7 +287,6 @@ class Decider:
     def audience(
         self,
         name: str,
-        contexts: ContextSource,
         *,
         now: datetime,
         cursor: str | None = None,
@@ -264,7 +299,7 @@ class Decider:
             raise UnknownAudience(f"no audience {name!r}")
         members, last = page(
             audience,
-            contexts.contexts(now),
+            self._source().contexts(now),
             after=_decode_cursor(cursor),
             limit=limit,
             default_region=default_region,

@@ -36,6 +36,14 @@ class CatalogInvalid(ConfigError):
         self.line = line
 
 
+class DecideUnavailable(ConfigError):
+    code = "decide.unavailable"
+
+
+class UnknownProfile(NotFound):
+    code = "decide.unknown_profile"
+
+
 class InvalidDecideRequest(ValidationError):
     code = "decide.invalid_request"
 

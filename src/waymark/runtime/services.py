@@ -9,6 +9,7 @@ from datetime import datetime
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.ports import EventLog
 from waymark.core.settings import Settings
+from waymark.decide.api import Decider
 from waymark.ingest.api import IngestLimits
 from waymark.runtime.committer import GroupCommitter
 from waymark.runtime.pipeline import Pipeline
@@ -25,6 +26,7 @@ class Services:
     limits: IngestLimits
     stats: IngestStats
     started_at: datetime = field(default_factory=lambda: SystemClock().now())
+    decide: Decider | None = None
 
 
 def build_services(
