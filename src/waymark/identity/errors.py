@@ -1,0 +1,26 @@
+"""Identity errors, each with a stable code:
+
+WaymarkError
+├── ConfigError
+│   └── IdentityConfigError        identity.config_invalid  (names the field, file, line)
+├── ValidationError
+│   └── UnknownIdentifierType      identity.unknown_type
+└── NotFound
+    └── ProfileNotFound            identity.profile_not_found
+"""
+
+from __future__ import annotations
+
+from waymark.core.errors import ConfigError, NotFound, ValidationError
+
+
+class IdentityConfigError(ConfigError):
+    code = "identity.config_invalid"
+
+
+class UnknownIdentifierType(ValidationError):
+    code = "identity.unknown_type"
+
+
+class ProfileNotFound(NotFound):
+    code = "identity.profile_not_found"
