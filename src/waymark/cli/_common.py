@@ -46,6 +46,10 @@ def credentials(settings: Settings, *, create: bool) -> Settings:
     ``credentials.json`` in the data directory (mode 0600)."""
     if settings.write_keys and settings.admin_token:
         return settings
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise ConfigError(
+            f"--data {settings.data_dir} is a file, not a directory", field="data_dir"
+        )
     path = settings.data_dir / CREDENTIALS_FILE
     stored: dict[str, str] = {}
     if path.exists():
@@ -54,9 +58,12 @@ def credentials(settings: Settings, *, create: bool) -> Settings:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read {path}: {exc}", field="credentials") from None
     elif create:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         stored = {"write_key": secrets.token_urlsafe(18), "admin_token": secrets.token_urlsafe(24)}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {path}: {exc.strerror}", field="data_dir") from None
         with os.fdopen(fd, "w") as handle:
             json.dump(stored, handle, indent=2)
     changes: dict[str, Any] = {}
