@@ -31,6 +31,8 @@ from waymark.ingest.api import (
 )
 from waymark.store.duckdb.store import DuckDBStore
 
+SHOWN_REJECTS = 5
+
 
 class FileReport(msgspec.Struct):
     file: str
@@ -38,6 +40,8 @@ class FileReport(msgspec.Struct):
     duplicates: int = 0
     rejected: int = 0
     rejects_file: str | None = None
+    first_rejects: list[str] = []
+    """The first few rejected lines, as ``line N: why``, for the terminal."""
 
 
 def _send(
@@ -73,30 +77,27 @@ def import_file(
     task = progress.add_task(path.name, total=path.stat().st_size)
     raws: dict[int, bytes] = {}
     with rejects.open("w") as rejects_out:
-
-        def reject(line: int, code: str, message: str, raw: str) -> None:
-            report.rejected += 1
-            rejects_out.write(
-                json.dumps({"line": line, "code": code, "message": message, "record": raw}) + "\n"
-            )
-
         for records, errors in read_chunks(
             path, fmt, progress=lambda n: progress.update(task, completed=n)
         ):
-            for err in errors:
-                reject(err.line, "ingest.unreadable_record", err.message, err.raw)
-            if not records:
-                continue
-            raws = {r.line: r.raw for r in records}
-            stored, duplicates, rejected = _send(target, records, source)
-            report.stored += stored
-            report.duplicates += duplicates
-            for rej in rejected:
-                reject(
-                    rej.index,
-                    rej.code,
-                    rej.message,
-                    raws.get(rej.index, b"").decode("utf-8", "replace"),
+            bad = [(e.line, "ingest.unreadable_record", e.message, e.raw) for e in errors]
+            if records:
+                raws = {r.line: r.raw for r in records}
+                stored, duplicates, rejected = _send(target, records, source)
+                report.stored += stored
+                report.duplicates += duplicates
+                bad += [
+                    (r.index, r.code, r.message, raws.get(r.index, b"").decode("utf-8", "replace"))
+                    for r in rejected
+                ]
+            # in file order, so the rejects file reads alongside the input
+            for line, code, message, raw in sorted(bad, key=lambda b: b[0]):
+                report.rejected += 1
+                if len(report.first_rejects) < SHOWN_REJECTS:
+                    report.first_rejects.append(f"line {line}: {message}")
+                rejects_out.write(
+                    json.dumps({"line": line, "code": code, "message": message, "record": raw})
+                    + "\n"
                 )
     progress.update(task, completed=path.stat().st_size)
     if report.rejected:
@@ -175,7 +176,11 @@ def import_(
         )
         if r.rejects_file:
             line += f" (see {r.rejects_file})"
-        out.print(line)
+        out.print(line, markup=False)
+        for shown in r.first_rejects:
+            out.print(f"  {shown}", markup=False)
+        if r.rejected > len(r.first_rejects):
+            out.print(f"  ... {r.rejected - len(r.first_rejects)} more", markup=False)
 
 
 commands = [import_]
