@@ -30,10 +30,10 @@ from waymark.core.errors import WaymarkError
 from waymark.core.events import Channel as EventChannel
 from waymark.core.events import Event
 from waymark.orchestrate import _render
-from waymark.orchestrate._render import unsubscribe_url
 from waymark.orchestrate._conditions import Scope, all_hold
 from waymark.orchestrate._flow import Flow, FlowSet
 from waymark.orchestrate._keys import step_key
+from waymark.orchestrate._render import unsubscribe_url
 from waymark.orchestrate._retry import backoff
 from waymark.orchestrate._templates import RenderFailed
 from waymark.orchestrate._tokens import Tokens

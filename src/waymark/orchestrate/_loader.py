@@ -25,6 +25,7 @@ from waymark.orchestrate.config import FlowDoc, Step
 from waymark.orchestrate.errors import FlowInvalid, Problem
 
 _AT = re.compile(r"- at `\$(.*)`$")
+_UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 _PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 _HTML_FIELDS = frozenset({"html"})
 _TEMPLATE_FIELDS = ("subject", "text", "html", "from_name", "reply_to", "title", "body", "url")
@@ -51,6 +52,10 @@ def _shape_problem(exc: msgspec.ValidationError, lines: Lines) -> Problem:
     m = _AT.search(text)
     path = _path(m.group(1)) if m else ()
     message = _AT.sub("", text).strip()
+    unknown = _UNKNOWN.search(message)
+    if unknown:  # point at the unknown key itself, not at the object holding it
+        path = (*path, unknown.group(1))
+        message = "unknown field (a typo?)"
     if path and path[-1] == "at" and "got `int`" in message:
         message += ' (write the time in quotes, e.g. at: "10:00")'
     return Problem(field_name(path), message, lines.line(path))
@@ -73,7 +78,7 @@ def load_flow_text(text: str, *, file: str, ctx: LoadContext, source: str | None
         for path, message in rule.check(doc, ctx.rules)
     ]
     if problems:
-        raise FlowInvalid(problems, file=file)
+        raise FlowInvalid(sorted(problems, key=lambda p: p.line or 0), file=file)
     templates, template_problems = _compile(doc, lines, ctx)
     if template_problems:
         raise FlowInvalid(template_problems, file=file)
@@ -129,8 +134,7 @@ def _compile(
             try:
                 templates[f"{step.id}:{key}"] = env.from_string(text)
             except jinja2.TemplateSyntaxError as exc:
-                base = lines.line(path)
-                # a block scalar starts on the line after its key
+                base = lines.start(path)
                 line = None if base is None else base + max(exc.lineno - 1, 0)
                 problems.append(Problem(field_name(path), f"template: {exc.message}", line))
     return templates, problems

@@ -178,6 +178,8 @@ class Gotos:
                 yield ("steps", s, "branch"), "a branch needs at least one case"
             for c, case in enumerate(cases):
                 path = ("steps", s, "branch", c, "goto")
+                if not case.when and c != len(cases) - 1:
+                    yield ("steps", s, "branch", c), "the else case (no when) must come last"
                 if case.goto == EXIT:
                     continue
                 target = position.get(case.goto)
@@ -187,8 +189,6 @@ class Gotos:
                     # forward only: a run visits each step at most once, so (run, step) is a
                     # unique idempotency key
                     yield path, f"goto must jump forward; {case.goto!r} is not after this step"
-                if not case.when and c != len(cases) - 1:
-                    yield ("steps", s, "branch", c), "the else case (no when) must come last"
 
 
 class Conditions:
