@@ -1,0 +1,20 @@
+"""Analytics errors. Each names the field at fault.
+
+WaymarkError
+├── ValidationError
+│   └── InvalidQuery          analytics.invalid_query: a report or funnel definition is wrong
+└── ConfigError
+    └── InvalidInput          analytics.invalid_input: the data given lacks a needed column
+"""
+
+from __future__ import annotations
+
+from waymark.core.errors import ConfigError, ValidationError
+
+
+class InvalidQuery(ValidationError):
+    code = "analytics.invalid_query"
+
+
+class InvalidInput(ConfigError):
+    code = "analytics.invalid_input"
