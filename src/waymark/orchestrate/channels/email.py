@@ -170,9 +170,39 @@ class EmailChannel(BatchingChannel[smtplib.SMTP]):
             return smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
         smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
         if cfg.starttls:
-            smtp.ehlo()
-            smtp.starttls(context=context)
-            smtp.ehlo()
+            try:
+                smtp.ehlo()
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            except BaseException:
+                _close(smtp)
+                raise
+        return smtp
+
+    def _login(self, cfg: SmtpConfig) -> smtplib.SMTP:
+        """A connected (and, when configured, logged-in) session; never leaks the socket."""
+        try:
+            smtp = self._connect(cfg)
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryError(f"SMTP server: {exc}; check {FIELD}", retry_after=600) from None
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(f"SMTP {exc.smtp_code} on connect") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"cannot reach SMTP server {cfg.host}:{cfg.port}: {exc}") from None
+        if not cfg.username:
+            return smtp
+        try:
+            smtp.login(cfg.username, cfg.password.reveal() if cfg.password else "")
+        except smtplib.SMTPAuthenticationError as exc:
+            _close(smtp)
+            raise DeliveryError(
+                f"SMTP login refused ({exc.smtp_code}); check {FIELD}", retry_after=600
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            _close(smtp)
+            raise DeliveryError(
+                f"SMTP login failed: {exc}; check {FIELD}", retry_after=600
+            ) from None
         return smtp
 
     @contextmanager
@@ -180,27 +210,11 @@ class EmailChannel(BatchingChannel[smtplib.SMTP]):
         cfg = self.smtp
         if cfg is None:
             raise DeliveryError("email is not configured (set WAYMARK_SMTP_URL)", retry_after=600)
-        try:
-            smtp = self._connect(cfg)
-            if cfg.username:
-                smtp.login(cfg.username, cfg.password.reveal() if cfg.password else "")
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(
-                f"SMTP login refused ({exc.smtp_code}); check {FIELD}", retry_after=600
-            ) from None
-        except smtplib.SMTPNotSupportedError as exc:
-            raise DeliveryError(f"SMTP server: {exc}; check {FIELD}", retry_after=600) from None
-        except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP {exc.smtp_code} on connect") from None
-        except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(f"cannot reach SMTP server {cfg.host}:{cfg.port}: {exc}") from None
+        smtp = self._login(cfg)
         try:
             yield smtp
         finally:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                smtp.close()
+            _close(smtp)
 
     def send_one(self, session: smtplib.SMTP, item: Outgoing) -> None:
         msg = build_message(
@@ -225,6 +239,13 @@ class EmailChannel(BatchingChannel[smtplib.SMTP]):
             raise DeliveryError(f"SMTP connection lost: {exc}") from None
         if refused:
             raise DeliveryRefused(f"SMTP refused the recipient: {refused}")
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 def address_ok(text: str) -> bool:
