@@ -50,6 +50,13 @@ def parse(text: str, *, file: str) -> tuple[SimConfig, _yamllines.Located]:
         path = _yamllines.parse_msgspec_path(match.group(1)) if match else ()
         text_only = _AT.sub("", message)
         unknown = re.match(r"Object contains unknown field `([^`]*)`", text_only)
+        got = re.search(r"got `(\w+)`", text_only)
+        path = _yamllines.resolve_keys(
+            located.data,
+            path,
+            got=got.group(1) if got else None,
+            unknown=unknown.group(1) if unknown else None,
+        )
         if unknown:
             path = (*path, unknown.group(1))
             text_only = "unknown key"

@@ -12,7 +12,20 @@ from waymark.sim.errors import PresetError
 
 Path = tuple[str | int, ...]
 
-_STEP: Final = re.compile(r"\.([A-Za-z_][\w]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\[\"([^\"]*)\"\]")
+_STEP: Final = re.compile(
+    r"\.([A-Za-z_][\w]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\[\"([^\"]*)\"\]|\[(\.\.\.)\]"
+)
+ANY_KEY: Final = "..."
+"""msgspec does not print mapping keys in its error paths; ``resolve_keys`` finds them."""
+_JSON_TYPES: Final = {
+    "str": (str,),
+    "int": (int,),
+    "float": (float,),
+    "bool": (bool,),
+    "null": (type(None),),
+    "array": (list,),
+    "object": (dict,),
+}
 
 
 class Located:
@@ -52,14 +65,54 @@ def parse_msgspec_path(text: str) -> Path:
     """The key path of a msgspec error location such as ``$.products[0].price``."""
     steps: list[str | int] = []
     for match in _STEP.finditer(text.removeprefix("$")):
-        name, index, quoted, dquoted = match.groups()
+        name, index, quoted, dquoted, anykey = match.groups()
         if name is not None:
             steps.append(name)
         elif index is not None:
             steps.append(int(index))
+        elif anykey is not None:
+            steps.append(ANY_KEY)
         else:
             steps.append(quoted if quoted is not None else dquoted)
     return tuple(steps)
+
+
+def resolve_keys(data: Any, path: Path, *, got: str | None, unknown: str | None) -> Path:
+    """Fill in the mapping keys msgspec left out (``[...]``): the first key under which the
+    rest of the path exists and holds what the error complains about."""
+    if ANY_KEY not in path:
+        return path
+    at = path.index(ANY_KEY)
+    node = _walk_data(data, path[:at])
+    if not isinstance(node, dict):
+        return path[:at]
+    for key in node:
+        candidate = resolve_keys(data, (*path[:at], key, *path[at + 1 :]), got=got, unknown=unknown)
+        if ANY_KEY in candidate:
+            continue
+        value = _walk_data(data, candidate)
+        if value is _NOTHING:
+            continue
+        if unknown is not None and not (isinstance(value, dict) and unknown in value):
+            continue
+        if got is not None and not isinstance(value, _JSON_TYPES.get(got, (object,))):
+            continue
+        return candidate
+    return path[:at]
+
+
+_NOTHING: Final = object()
+
+
+def _walk_data(data: Any, path: Path) -> Any:
+    for step in path:
+        if (isinstance(step, int) and isinstance(data, list) and step < len(data)) or (
+            isinstance(step, str) and isinstance(data, dict) and step in data
+        ):
+            data = data[step]
+        else:
+            return _NOTHING
+    return data
 
 
 def load(text: str, *, file: str) -> Located:
