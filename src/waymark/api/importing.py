@@ -19,7 +19,10 @@ IMPORT_BODY_LIMIT = 64 * 1024 * 1024
 
 class ImportRecord(msgspec.Struct, frozen=True):
     line: int
-    message: msgspec.Raw
+    message: msgspec.Raw = msgspec.Raw(b"null")
+    text: str | None = None
+    """The record as text instead of ``message`` when it is not well-formed JSON (which could
+    not be embedded in this body); it is validated, and rejected, like any other record."""
 
 
 class ImportRequest(msgspec.Struct, frozen=True):
@@ -48,7 +51,10 @@ async def import_records(request: Request) -> Response:
     body = await decode_body(request, ImportRequest, max_bytes=IMPORT_BODY_LIMIT)
     if not body.source.strip():
         raise ValidationError("source must not be empty", field="source")
-    records = [RawRecord(r.line, bytes(r.message)) for r in body.records]
+    records = [
+        RawRecord(r.line, r.text.encode() if r.text is not None else bytes(r.message))
+        for r in body.records
+    ]
     parsed = parse_records(
         records, source=body.source, received_at=svc.clock.now(), limits=svc.limits
     )

@@ -94,6 +94,9 @@ class Remote:
             self.client.post(path, content=body, headers={"Content-Type": "application/json"})
         )
 
+    def close(self) -> None:
+        self.client.close()
+
     def _check(self, response: httpx.Response) -> Any:
         try:
             payload = response.json()

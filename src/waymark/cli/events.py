@@ -16,10 +16,12 @@ def fetch_latest(
     settings_dir: Path | None, *, user_id: str | None, anonymous_id: str | None, limit: int
 ) -> list[Event]:
     target = open_local_or_remote(load_settings(settings_dir), read_only=True)
-    if isinstance(target, Remote):
-        page = target.get("/api/v1/events", user_id=user_id, anonymous_id=anonymous_id, limit=limit)
-        return msgspec.convert(page["events"], list[Event])
     try:
+        if isinstance(target, Remote):
+            page = target.get(
+                "/api/v1/events", user_id=user_id, anonymous_id=anonymous_id, limit=limit
+            )
+            return msgspec.convert(page["events"], list[Event])
         return target.events.latest(
             user_ids=[user_id] if user_id else [],
             anonymous_ids=[anonymous_id] if anonymous_id else [],

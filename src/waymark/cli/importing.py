@@ -44,15 +44,23 @@ class FileReport(msgspec.Struct):
     """The first few rejected lines, as ``line N: why``, for the terminal."""
 
 
+def _wire_record(record: RawRecord) -> dict[str, object]:
+    """A record for the server's import API. A line that is not well-formed JSON cannot be
+    embedded as JSON (it would break the whole request), so it travels as text and the
+    server rejects it by its line like any other bad record."""
+    try:
+        msgspec.json.decode(record.raw, type=msgspec.Raw)
+    except (msgspec.DecodeError, RecursionError):
+        return {"line": record.line, "text": record.raw.decode("utf-8", "replace")}
+    return {"line": record.line, "message": msgspec.Raw(record.raw)}
+
+
 def _send(
     target: DuckDBStore | Remote, records: list[RawRecord], source: str
 ) -> tuple[int, int, list[Rejection]]:
     if isinstance(target, Remote):
         body = msgspec.json.encode(
-            {
-                "source": source,
-                "records": [{"line": r.line, "message": msgspec.Raw(r.raw)} for r in records],
-            }
+            {"source": source, "records": [_wire_record(r) for r in records]}
         )
         reply = target.post("/api/v1/import", body)
         rejected = [msgspec.convert(r, Rejection) for r in reply["rejected"]]
@@ -165,8 +173,7 @@ def import_(
                     )
                 )
     finally:
-        if isinstance(target, DuckDBStore):
-            target.close()
+        target.close()
     if as_json:
         out.print_json(msgspec.json.encode(reports).decode())
         return
