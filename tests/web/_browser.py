@@ -58,6 +58,12 @@ class DashboardServer(ServerProcess):
         )
         assert r.status_code == 200, r.text
 
+    def not_set_up(self, path: str) -> bool:
+        """The endpoint exists but its feature is not configured (``<feature>.unavailable``)."""
+        with self.admin() as client:
+            r = client.get(path)
+        return r.status_code >= 400 and str(r.json().get("code", "")).endswith(".unavailable")
+
     def offers(self, method: str, path: str) -> bool:
         paths = httpx.get(f"{self.url}/openapi.json", timeout=10).json()["paths"]
         return method.lower() in paths.get(path, {})

@@ -75,8 +75,12 @@ def test_sign_in_keeps_the_token_out_of_urls_and_storage_but_the_tab(
 
 
 def test_every_page_loads_without_a_console_error(
-    page: Page, dashboard_server: DashboardServer, population: Population
+    page: Page, console: Console, dashboard_server: DashboardServer, population: Population
 ) -> None:
+    if dashboard_server.not_set_up("/api/v1/decide/catalog"):
+        # runtime.services does not build the decider yet: its endpoints answer 400 and the
+        # browser logs that; the page shows "not set up on this server" (checked below)
+        console.allow("/api/v1/decide/catalog")
     sign_in(page, dashboard_server)
     for slug, title in PAGES.items():
         page.get_by_role("navigation", name="Main").get_by_role("link", name=title).click()

@@ -25,6 +25,9 @@ export class Unauthorized extends Error {
   name = "Unauthorized";
 }
 
+// null until discovered; ANY when /openapi.json cannot be read (then every endpoint is tried,
+// so a broken API document degrades to failed requests, not to an empty dashboard)
+const ANY = Symbol("any endpoint");
 let endpoints = null;
 
 function templateKey(method, path) {
@@ -32,28 +35,28 @@ function templateKey(method, path) {
   return `${method.toUpperCase()} ${path.replace(/\{[^}]*\}/g, "{}")}`;
 }
 
-/** The set of "METHOD /path/{}" this server declares in its OpenAPI document. */
+/** The set of "METHOD /path/{}" this server declares in its OpenAPI document (or ANY). */
 export async function discover({ refresh = false } = {}) {
   if (endpoints && !refresh) return endpoints;
-  const found = new Set();
   try {
     const response = await fetch("/openapi.json", { headers: { Accept: "application/json" } });
-    if (response.ok) {
-      const doc = await response.json();
-      for (const [path, ops] of Object.entries(doc.paths ?? {})) {
-        for (const method of Object.keys(ops)) found.add(templateKey(method, path));
-      }
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const doc = await response.json();
+    const found = new Set();
+    for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+      for (const method of Object.keys(ops)) found.add(templateKey(method, path));
     }
+    endpoints = found;
   } catch {
-    // offline or server gone: every endpoint reads as missing and pages show empty states
+    endpoints = ANY;
   }
-  endpoints = found;
   return endpoints;
 }
 
 /** Whether the server offers ``method`` at the path template (e.g. "/api/v1/profiles/{id}"). */
 export async function offers(method, template) {
-  return (await discover()).has(templateKey(method, template));
+  const known = await discover();
+  return known === ANY || known.has(templateKey(method, template));
 }
 
 function fill(template, params) {
@@ -116,7 +119,7 @@ export function get(template, options = {}) {
 export async function checkToken(candidate) {
   const probes = ["/api/v1/events", "/api/v1/profiles", "/api/v1/analytics/hourglass"];
   const known = await discover({ refresh: true });
-  const probe = probes.find((p) => known.has(templateKey("GET", p)));
+  const probe = known === ANY ? probes[0] : probes.find((p) => known.has(templateKey("GET", p)));
   if (!probe) return { ok: false, message: "this server offers no admin API to sign in to" };
   const response = await fetch(withQuery(probe, { limit: 1 }), {
     headers: { Authorization: `Bearer ${candidate}`, Accept: "application/json" },

@@ -1,5 +1,5 @@
-// Charts with the vendored Apache ECharts (window.echarts, loaded by index.html). Each chart
-// has a data table beside it in the page, so the numbers are readable without the picture.
+// Charts with the vendored Apache ECharts (loaded on the first chart). Each chart has a data
+// table beside it in the page, so the numbers are readable without the picture.
 
 import { fmtInt, fmtPct, humanize } from "./dom.js";
 
@@ -13,25 +13,52 @@ export const COLORS = {
 };
 const TEXT = { color: COLORS.text, fontFamily: "system-ui, sans-serif" };
 
+const LIBRARY = "/static/vendor/echarts/echarts.min.js";
+let library = null;
+
+/** Load ECharts once, on the first chart: pages without charts never pay for its 1 MB. */
+export function loadLibrary() {
+  if (window.echarts) return Promise.resolve(window.echarts);
+  if (!library) {
+    library = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = LIBRARY;
+      script.onload = () => resolve(window.echarts);
+      script.onerror = () => {
+        library = null;
+        reject(new Error("the chart library did not load"));
+      };
+      document.head.append(script);
+    });
+  }
+  return library;
+}
+
 /**
  * Draw ``option`` into ``el``; returns a handle whose dispose() frees the chart. The chart is
- * created once the element is in the page with a size (pages build detached DOM first).
+ * created once the element is in the page with a size (pages build detached DOM first) and the
+ * library has loaded.
  */
 export function draw(el, option) {
-  if (!window.echarts) {
-    el.textContent = "Charts are unavailable (the chart library did not load); the table has the numbers.";
-    return { update() {}, dispose() {} };
-  }
   let chart = null;
+  let disposed = false;
+  let starting = false;
   const pending = [{ aria: { enabled: true }, textStyle: TEXT, animationDuration: 300, ...option }];
+  const start = async () => {
+    starting = true;
+    try {
+      const echarts = await loadLibrary();
+      if (disposed) return;
+      chart = echarts.init(el, null, { renderer: "canvas" });
+      for (const next of pending.splice(0)) chart.setOption(next);
+    } catch {
+      el.textContent = "Charts are unavailable (the chart library did not load); the table has the numbers.";
+    }
+  };
   const observer = new ResizeObserver(() => {
     if (!el.isConnected || !el.clientWidth || !el.clientHeight) return;
-    if (!chart) {
-      chart = window.echarts.init(el, null, { renderer: "canvas" });
-      for (const next of pending.splice(0)) chart.setOption(next);
-    } else {
-      chart.resize();
-    }
+    if (chart) chart.resize();
+    else if (!starting) start();
   });
   observer.observe(el);
   return {
@@ -40,6 +67,7 @@ export function draw(el, option) {
       else pending.push(next);
     },
     dispose() {
+      disposed = true;
       observer.disconnect();
       if (chart) chart.dispose();
       chart = null;
@@ -188,9 +216,8 @@ export function rateOption(points, now = Date.now()) {
   };
 }
 
-/** Customers reaching each funnel step, as horizontal bars with the conversion. */
+/** Customers reaching each funnel step, as horizontal bars with the share of the first step. */
 export function funnelBarsOption(steps) {
-  const first = steps[0]?.count || 0;
   return {
     grid: { left: 160, right: 90, top: 10, bottom: 24 },
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
@@ -206,13 +233,13 @@ export function funnelBarsOption(steps) {
         type: "bar",
         name: "Customers",
         barMaxWidth: 36,
-        data: steps.map((s) => s.count),
+        data: steps.map((s) => ({ value: s.count, share: s.fromFirst })),
         itemStyle: { color: COLORS.pre, borderRadius: [0, 4, 4, 0] },
         label: {
           show: true,
           position: "right",
           color: COLORS.text,
-          formatter: (p) => `${fmtInt(p.value)} (${fmtPct(first ? p.value / first : 0)})`,
+          formatter: (p) => `${fmtInt(p.value)} (${fmtPct(p.data.share)})`,
         },
       },
     ],

@@ -68,6 +68,10 @@ export function notOk(result, what, endpoint) {
       `The dashboard reads this from ${endpoint}, which this server does not offer.`);
   }
   if (result.state === "not_found") return empty(`${what}: not found`, result.error.message);
+  if (/\.unavailable$/.test(result.error.code)) {
+    // the endpoint exists but its feature is not configured on this server
+    return empty(`${what}: not set up on this server`, `${result.error.message} (${result.error.code})`);
+  }
   return h("div", { class: "empty error", role: "alert" },
     h("p", { class: "empty-title" }, `${what} could not be loaded`),
     h("p", { class: "empty-detail" }, `${result.error.message} (${result.error.code})`));

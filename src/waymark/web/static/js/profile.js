@@ -124,24 +124,22 @@ export function normJourneys(data) {
   }));
 }
 
-/** GET /api/v1/profiles/{id}/next-best-action -> [{ title, kind, reason, content, channel }]. */
+/** GET /api/v1/profiles/{id}/next-best-action -> [{ id, kind, title, body, links, reason }]. */
 export function normActions(data) {
-  const raw = Array.isArray(data)
-    ? data
-    : list(pick(data, "actions", "experiences")).length
-      ? list(pick(data, "actions", "experiences"))
-      : pick(data, "action", "experience", "id")
-        ? [pick(data, "action", "experience") ?? data]
-        : [];
+  const raw = Array.isArray(data) ? data : list(pick(data, "actions", "experiences"));
   return raw.map((a) => {
     const content = pick(a, "content") ?? {};
+    const links = Object.entries(content)
+      .filter(([key, value]) => ["url", "video", "link"].includes(key) && /^https?:\/\//.test(String(value)))
+      .map(([key, value]) => ({ key, href: String(value) }));
     return {
       id: pick(a, "id", "experience_id"),
       kind: pick(a, "kind"),
-      title: String(pick(content, "title", "headline", "subject", "script") ?? pick(a, "title", "say", "id") ?? "Action"),
-      body: pick(content, "body", "script", "text", "say"),
-      reason: pick(a, "reason", "why") ?? pick(data, "reason"),
-      channel: pick(a, "channel") ?? pick(data, "channel"),
+      title: String(pick(content, "title", "headline", "subject", "say") ?? pick(a, "id") ?? "Action"),
+      body: pick(content, "script", "body", "text"),
+      links,
+      reason: pick(a, "reason"),
+      holdout: Boolean(pick(data, "holdout")),
     };
   });
 }

@@ -103,13 +103,18 @@ async function actionView(params) {
   const result = await get(endpoint, { params });
   if (result.state !== "ok") return notOk(result, "Next best action", `GET ${endpoint}`);
   const actions = normActions(result.data);
+  const holdout = Boolean(result.data?.holdout);
   if (!actions.length) return empty("Nothing to offer right now", "Every eligible experience is capped, suppressed or not consented.");
-  return h("ol", { class: "stack actions", style: null }, actions.map((a, i) => h("li", { class: "action-item" },
-    h("p", { class: i === 0 ? "action" : "" }, a.title,
-      a.kind ? [" ", h("span", { class: "badge badge-info" }, humanize(a.kind))] : null,
-      a.channel ? [" ", h("span", { class: "badge" }, channelLabel(a.channel))] : null),
-    a.body ? h("p", {}, a.body) : null,
-    a.reason ? h("p", { class: "reason" }, h("strong", {}, "Why: "), a.reason) : null)));
+  return [
+    holdout ? h("p", { class: "hint" }, "This customer is in the holdout group: they get the default experience.") : null,
+    h("ol", { class: "actions" }, actions.map((a, i) => h("li", { class: "action-item", "data-experience": a.id },
+      h("p", { class: i === 0 ? "action" : "action-more" }, a.title,
+        a.kind ? [" ", h("span", { class: "badge badge-info" }, humanize(a.kind))] : null),
+      a.body ? h("p", { class: "action-body" }, a.body) : null,
+      a.links.length ? h("p", { class: "action-links" }, a.links.map((l, j) => [j ? " · " : "",
+        h("a", { href: l.href, target: "_blank", rel: "noopener noreferrer" }, `${humanize(l.key)}: ${l.href}`)])) : null,
+      a.reason ? h("p", { class: "reason" }, h("strong", {}, "Why: "), a.reason) : null))),
+  ];
 }
 
 async function journeysView(params) {

@@ -18,6 +18,7 @@ const BREAKDOWNS = [
   ["product", "Product"],
   ["campaign", "Campaign"],
   ["first_touch_source", "First-touch source"],
+  ["first_touch_channel", "First-touch channel"],
 ];
 
 function select(id, options, value) {
@@ -161,20 +162,20 @@ function readForm(form, ids) {
 function funnelResult(data) {
   const steps = (pick(data, "steps") ?? []).map((s, i) => ({
     name: String(pick(s, "name", "label") ?? `Step ${i + 1}`),
-    count: pick(s, "count", "customers") ?? 0,
-    conversion: pick(s, "conversion", "conversion_from_previous"),
-    median: pick(s, "median_seconds_from_previous", "median_seconds"),
+    count: pick(s, "count") ?? 0,
+    fromFirst: pick(s, "conversion"),
+    fromPrevious: pick(s, "conversion_from_previous"),
+    median: pick(s, "median_seconds_from_previous"),
   }));
   if (!steps.length) return { steps, nodes: empty("The funnel has no steps"), chartEl: null };
-  const first = steps[0].count;
   const chartEl = h("div", { class: "chart", role: "img", "aria-label": "Customers reaching each funnel step" });
   const nodes = [
     chartEl,
     h("div", { class: "table-wrap" }, table({ text: "Funnel result", visible: true }, [
       { label: "Step", value: (s) => s.name },
       { label: "Customers", value: (s) => fmtInt(s.count), numeric: true },
-      { label: "From previous", value: (s) => fmtPct(s.conversion), numeric: true },
-      { label: "From first", value: (s) => fmtPct(first ? s.count / first : undefined), numeric: true },
+      { label: "From previous", value: (s) => fmtPct(s.fromPrevious), numeric: true },
+      { label: "From first", value: (s) => fmtPct(s.fromFirst), numeric: true },
       { label: "Median time from previous", value: (s) => fmtDuration(s.median), numeric: true },
     ], steps, { className: "funnel-table" })),
   ];

@@ -5,8 +5,9 @@ import { get, offers } from "../api.js";
 import { empty, fillFrom, h, mount, notOk, pick, section, show, table } from "../dom.js";
 
 /**
- * ``spec``: { title, lede, endpoints: ["/api/v1/..."], listKeys: ["experiences"], what,
- *   columns: [{ label, keys: ["id"], format?, numeric? }], detail?: (item) => Node|null }
+ * ``spec``: { title, lede, endpoints: ["/api/v1/..."], listKeys: ["experiences"], what, noun,
+ *   columns: [{ label, keys: ["id"], format?: (value, item, data) => text|Node, numeric? }],
+ *   after?: async (items, tableEl, data) => void }
  */
 export async function renderList(main, ctx, spec) {
   const list = section(spec.what, { id: "list" });
@@ -32,12 +33,18 @@ export async function renderList(main, ctx, spec) {
       numeric: c.numeric,
       value: (item) => {
         const value = pick(item, ...c.keys);
-        return c.format ? c.format(value, item) : show(value);
+        return c.format ? c.format(value, item, data) : show(value);
       },
     }));
+    const tableEl = table(spec.what, columns, items, {
+      className: spec.className ?? "",
+      rowAttrs: (item) => ({ "data-id": pick(item, "id", "name") }),
+    });
+    // figures that need one more call per row (e.g. audience sizes) fill in afterwards
+    if (spec.after) spec.after(items, tableEl, data).catch(() => {});
     return [
       h("p", { class: "hint" }, `${items.length} ${spec.noun}${items.length === 1 ? "" : "s"} · from GET ${endpoint}`),
-      h("div", { class: "table-wrap" }, table(spec.what, columns, items, { className: spec.className ?? "" })),
+      h("div", { class: "table-wrap" }, tableEl),
     ];
   }, { isCurrent: ctx.isCurrent });
 }
