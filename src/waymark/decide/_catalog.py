@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Final
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from waymark.decide._codes import CODES
 from waymark.decide._rules import Models, problems
 from waymark.decide._source import Source, load_yaml, parse_msgspec_path
 from waymark.decide._templates import Compiled, TemplateProblem, Templates
 from waymark.decide.config import NO_STAGE, PURPOSES, Caps, CatalogDoc, Experience, Purpose
+from waymark.decide.contracts import Exclusion
 
 BRAND: Final = "*"
 """The brand-level product key journeys use for evidence that names no product."""
@@ -76,12 +79,43 @@ class Catalog:
     cap_day: Ints
     cap_week: Ints
     cap_month: Ints
+    exclusions: npt.NDArray[np.object_]
+    """[experience, exclusion code] -> its ``Exclusion`` record, built once so a decision's
+    log is an array lookup instead of hundreds of new objects."""
+    _purpose_masks: dict[tuple[str, ...], Bools] = field(default_factory=dict)
+    _date_codes: dict[int, npt.NDArray[np.int8] | None] = field(default_factory=dict)
 
     def purpose_mask(self, purposes: Sequence[Purpose]) -> Bools:
-        lookup = np.zeros(len(PURPOSES), dtype=np.bool_)
-        lookup[[PURPOSES.index(p) for p in purposes]] = True
-        mask: Bools = lookup[self.purpose]
+        """[experience]: its purpose is one of ``purposes`` (memoised: policies are few)."""
+        key = tuple(purposes)
+        mask = self._purpose_masks.get(key)
+        if mask is None:
+            lookup = np.zeros(len(PURPOSES), dtype=np.bool_)
+            lookup[[PURPOSES.index(p) for p in purposes]] = True
+            mask = self._purpose_masks[key] = lookup[self.purpose]
         return mask
+
+    def date_codes(self, today: date) -> npt.NDArray[np.int8] | None:
+        """[experience]: the exclusion code of its validity dates and season on ``today`` (0
+        if in date); None when every experience is in date. Memoised per day."""
+        day = today.toordinal()
+        if day not in self._date_codes:
+            if len(self._date_codes) > 32:
+                self._date_codes.clear()
+            self._date_codes[day] = self._compute_date_codes(today)
+        return self._date_codes[day]
+
+    def _compute_date_codes(self, today: date) -> npt.NDArray[np.int8] | None:
+        day = today.toordinal()
+        md = today.month * 100 + today.day
+        s, e = self.season_start, self.season_end
+        in_season = np.where(s <= e, (s <= md) & (md <= e), (md >= s) | (md <= e))
+        codes = np.zeros(len(self.experiences), dtype=np.int8)
+        codes[(s >= 0) & ~in_season] = CODES.index("date.out_of_season")
+        codes[(self.valid_from > day) | (self.valid_until < day)] = CODES.index(
+            "date.outside_validity"
+        )
+        return codes if codes.any() else None
 
 
 def load_catalog_text(text: str, *, models: Models, name: str | None = None) -> Catalog:
@@ -196,7 +230,16 @@ def _compile(
         cap_day=_caps([e.caps for e in exps], "day"),
         cap_week=_caps([e.caps for e in exps], "week"),
         cap_month=_caps([e.caps for e in exps], "month"),
+        exclusions=_exclusions(exps),
     )
+
+
+def _exclusions(exps: Sequence[Experience]) -> npt.NDArray[np.object_]:
+    table = np.empty((len(exps), len(CODES)), dtype=object)
+    for i, exp in enumerate(exps):
+        for c, code in enumerate(CODES):
+            table[i, c] = Exclusion(exp.id, code)
+    return table
 
 
 def describe(catalog: Catalog) -> Mapping[str, Any]:

@@ -13,8 +13,9 @@ import numpy as np
 
 from waymark.decide._bandit import BanditState
 from waymark.decide._catalog import BRAND, Catalog, Ints
+from waymark.decide._codes import CODE, CODES
 from waymark.decide._conditions import explain_conditions
-from waymark.decide._eligibility import CODE, CODES, Customer, customer_arrays, exclusion_codes
+from waymark.decide._eligibility import Customer, customer_arrays, exclusion_codes
 from waymark.decide._holdout import in_holdout
 from waymark.decide._reason import chosen_reason, holdout_reason
 from waymark.decide._templates import TemplateProblem, Templates
@@ -40,16 +41,21 @@ def new_decision_id(rng: np.random.Generator) -> str:
     return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
-def _focus(catalog: Catalog, cust: Customer, i: int, model: str) -> tuple[int, str | None]:
-    """The arbitration stage column and the product an experience is about for this customer:
-    the most advanced of its products (ties: the first listed)."""
-    ranks = np.where(catalog.product_matrix[i], cust.current[model], -1)
-    j = int(np.argmax(ranks))
-    product = catalog.products[j]
+def _focus(catalog: Catalog, cust: Customer, eligible: Ints, model: str) -> tuple[Ints, Ints]:
+    """For each eligible experience: the arbitration stage column and the product it is about
+    for this customer, the most advanced of its products (ties: the first in the catalog)."""
+    ranks = np.where(catalog.product_matrix[eligible], cust.current[model][None, :], -1)
+    best: Ints = np.argmax(ranks, axis=1) if len(eligible) else np.zeros(0, dtype=np.int64)
+    cols: Ints = np.maximum(ranks[np.arange(len(eligible)), best], 0)
+    return cols, best
+
+
+def _product(catalog: Catalog, i: int, col: int, product_col: int) -> str | None:
     exp = catalog.experiences[i]
-    if exp.products and ranks[j] <= 0:
-        product = exp.products[0]
-    return int(max(ranks[j], 0)), (None if product == BRAND else product)
+    if exp.products and col == 0:
+        return exp.products[0]
+    product = catalog.products[product_col]
+    return None if product == BRAND else product
 
 
 def _render_context(
@@ -105,8 +111,7 @@ def decide(
     eligible = idx[codes == 0]
     model = policy.arbitration.model
     stage_names = (NO_STAGE, *catalog.models[model].stages)
-    focus = [_focus(catalog, cust, int(i), model) for i in eligible]
-    cols = np.array([f[0] for f in focus], dtype=np.int64)
+    cols, product_cols = _focus(catalog, cust, eligible, model)
     propensity = state.sample(eligible, cols, catalog, rng)
     weight = np.ones(len(eligible))
     for key in (request.channel, request.placement):
@@ -115,23 +120,22 @@ def decide(
     value, lever = catalog.value[eligible], catalog.lever[eligible]
     score = propensity * weight * value * lever
     order = np.argsort(-score, kind="stable")
+    ids = [catalog.experiences[i].id for i in eligible[order].tolist()]
     scored = [
-        Scored(
-            experience_id=catalog.experiences[eligible[k]].id,
-            score=float(score[k]),
-            propensity=float(propensity[k]),
-            context_weight=float(weight[k]),
-            value=float(value[k]),
-            lever=float(lever[k]),
-            stage=stage_names[cols[k]],
+        Scored(e, sc, pr, w, v, lv, stage_names[c])
+        for e, sc, pr, w, v, lv, c in zip(
+            ids,
+            score[order].tolist(),
+            propensity[order].tolist(),
+            weight[order].tolist(),
+            value[order].tolist(),
+            lever[order].tolist(),
+            cols[order].tolist(),
+            strict=True,
         )
-        for k in order
     ]
-    excluded = [
-        Exclusion(catalog.experiences[i].id, CODES[c])
-        for i, c in zip(idx.tolist(), codes.tolist(), strict=True)
-        if c
-    ]
+    stopped = codes != 0
+    excluded: list[Exclusion] = catalog.exclusions[idx[stopped], codes[stopped]].tolist()
     holdout = in_holdout(ctx.profile_id, share=policy.holdout.share, salt=policy.holdout.salt)
     if holdout:
         default = policy.holdout.defaults.get(request.channel)
@@ -155,7 +159,7 @@ def decide(
             catalog,
             ctx,
             i,
-            product=focus[k][1],
+            product=_product(catalog, i, int(cols[k]), int(product_cols[k])),
             stage=entry.stage,
             request=request,
             decision_id=decision_id,

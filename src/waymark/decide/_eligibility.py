@@ -16,31 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from waymark.decide._catalog import Bools, Catalog, Ints
+from waymark.decide._codes import CODE
 from waymark.decide._conditions import conditions_hold
 from waymark.decide.config import Caps, Policy
 from waymark.decide.contracts import DecisionContext
 
-CODES: Final[tuple[str, ...]] = (
-    "eligible",
-    "placement.other",
-    "date.outside_validity",
-    "date.out_of_season",
-    "stage.not_eligible",
-    "suppress.after_purchase",
-    "suppress.acquisition_interest",
-    "suppress.consumed",
-    "suppress.support_case",
-    "consent.channel",
-    "contact.quiet_hours",
-    "cap.total",
-    "cap.channel",
-    "cap.experience",
-    "conditions.not_met",
-    "template.render_failed",
-    "holdout.default_only",
-)
-"""Exclusion codes in the order the policies run; index 0 means eligible."""
-CODE: Final = {c: i for i, c in enumerate(CODES)}
 _WINDOWS: Final = (
     ("day", timedelta(days=1)),
     ("week", timedelta(days=7)),
@@ -141,11 +121,9 @@ def _stage_ok(catalog: Catalog, cust: Customer, idx: Ints) -> Bools:
         if not restricts.any():
             continue
         any_restriction |= restricts
-        onehot = np.zeros((len(catalog.products), len(model.stages) + 1), dtype=np.bool_)
-        onehot[np.arange(len(catalog.products)), cust.current[name]] = True
-        # (experience x product) @ (product x stage): the stages its products are at
-        at_stage = pm @ onehot
-        ok |= (at_stage & model.eligible[idx]).any(axis=1)
+        # [experience, product]: eligible at the stage the customer is at for that product
+        at_stage = model.eligible[idx][:, cust.current[name]]
+        ok |= (at_stage & pm).any(axis=1)
     result: Bools = ok | ~any_restriction
     return result
 
@@ -170,28 +148,24 @@ def exclusion_codes(
     if placement is not None:
         other = np.array([placement not in catalog.placements[i] for i in idx], dtype=np.bool_)
         stop("placement.other", catalog.has_placements[idx] & other)
-    today = cust.local_now.date()
-    day = today.toordinal()
-    stop(
-        "date.outside_validity", (catalog.valid_from[idx] > day) | (catalog.valid_until[idx] < day)
-    )
-    md = today.month * 100 + today.day
-    s, e = catalog.season_start[idx], catalog.season_end[idx]
-    in_season = np.where(s <= e, (s <= md) & (md <= e), (md >= s) | (md <= e))
-    stop("date.out_of_season", (s >= 0) & ~in_season)
+    dated = catalog.date_codes(cust.local_now.date())
+    if dated is not None:
+        stop_codes = dated[idx]
+        codes[codes == 0] = stop_codes[codes == 0]
     stop("stage.not_eligible", ~_stage_ok(catalog, cust, idx))
-    pm = catalog.product_matrix[idx]
     sup = policy.suppression
-    if sup.after_purchase:
-        bought = pm @ cust.purchased
+    if sup.after_purchase and cust.purchased.any():
+        bought = catalog.product_matrix[idx][:, cust.purchased].any(axis=1)
         stop("suppress.after_purchase", catalog.purpose_mask(sup.after_purchase)[idx] & bought)
     if sup.acquisition.until and sup.acquisition.purposes:
         beyond = np.zeros(len(catalog.products), dtype=np.bool_)
         for model, stage in sup.acquisition.until.items():
             if model in catalog.models:
                 beyond |= cust.furthest[model] > catalog.models[model].rank[stage]
-        acq = catalog.purpose_mask(sup.acquisition.purposes)[idx]
-        stop("suppress.acquisition_interest", acq & (pm @ beyond))
+        if beyond.any():
+            interested = catalog.product_matrix[idx][:, beyond].any(axis=1)
+            acq = catalog.purpose_mask(sup.acquisition.purposes)[idx]
+            stop("suppress.acquisition_interest", acq & interested)
     if not sup.consumed_again and ctx.consumed:
         consumed = np.array([catalog.experiences[i].id in ctx.consumed for i in idx], dtype=bool)
         stop("suppress.consumed", consumed)

@@ -23,8 +23,8 @@ from waymark.core.events import Event
 from waymark.decide._audience import normalise_email, normalise_phone, page, sha256_hex
 from waymark.decide._bandit import BanditState
 from waymark.decide._catalog import Catalog, build_catalog, load_catalog_text
+from waymark.decide._codes import CODES
 from waymark.decide._decide import decide
-from waymark.decide._eligibility import CODES
 from waymark.decide._feedback import feedback_from_batches, feedback_from_events, first_seen
 from waymark.decide._holdout import in_holdout
 from waymark.decide._memory import MemoryCatalogStore, MemoryDecisionLog, StaticContexts
