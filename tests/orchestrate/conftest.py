@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from waymark.core.clock import FakeClock
@@ -161,8 +162,11 @@ def build(tmp_path: Path) -> Iterator[Builder]:
         environ: Mapping[str, str] | None = None,
         profiles: Profiles | None = None,
         clock: FakeClock | None = None,
+        http: httpx.Client | None = None,
         **config: Any,
     ) -> Kit:
+        """With ``http``, the orchestrator builds its own channels (webhooks through that
+        client, the inbox in the store, email as configured) instead of recorders."""
         flows_dir = tmp_path / "flows"
         flows_dir.mkdir(exist_ok=True)
         for name, text in flows.items():
@@ -172,7 +176,8 @@ def build(tmp_path: Path) -> Iterator[Builder]:
             opened.append(db)
         store = DuckDBFlowStore(db)
         clock = clock or FakeClock(T0)
-        channels = channels or {n: Recorder(n) for n in ("email", "webhook", "inbox")}
+        if http is None:
+            channels = channels or {n: Recorder(n) for n in ("email", "webhook", "inbox")}
         kit_profiles = profiles or Profiles()
         gate, decisions, sink = Gate(), Decisions(), Sink()
         config.setdefault("retry", RetryPolicy(first=timedelta(minutes=1), attempts=3, jitter=0.0))
@@ -188,10 +193,13 @@ def build(tmp_path: Path) -> Iterator[Builder]:
             ),
             decisions=decisions,
             channels=channels,
+            http=http,
             environ=environ or {},
             rng=random.Random(7),
         )
-        return Kit(orch, store, clock, kit_profiles, gate, decisions, sink, channels, db, flows_dir)
+        return Kit(
+            orch, store, clock, kit_profiles, gate, decisions, sink, channels or {}, db, flows_dir
+        )
 
     yield make
     for db in opened:
