@@ -15,6 +15,7 @@ T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 NAMES = ("A", "B", "C", "D")
 PLANS = ("x", "y", None, 1)
 CHANNELS = ("web", "email", "shop")
+PRODUCTS = ("kit", "pro", None)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Ev:
     plan: str | int | None
     channel: str
     type: str = "track"
+    product: str | None = None
 
     @property
     def at(self) -> datetime:
@@ -33,7 +35,9 @@ class Ev:
 
 
 @st.composite
-def event_sets(draw: st.DrawFn, *, max_events: int = 30, types: bool = False) -> list[Ev]:
+def event_sets(
+    draw: st.DrawFn, *, max_events: int = 30, types: bool = False, products: bool = False
+) -> list[Ev]:
     """Few profiles, few seconds, so that ties and repeats are common."""
     n = draw(st.integers(0, max_events))
     out: list[Ev] = []
@@ -50,6 +54,7 @@ def event_sets(draw: st.DrawFn, *, max_events: int = 30, types: bool = False) ->
                 type=draw(st.sampled_from(("track", "track", "page", "identify")))
                 if types
                 else "track",
+                product=draw(st.sampled_from(PRODUCTS)) if products else None,
             )
         )
     return out
@@ -67,7 +72,8 @@ def to_table(evs: list[Ev]) -> pa.Table:
             name=e.name if e.type == "page" else None,
             user_id=f"p{e.profile}",
             channel=e.channel,
-            properties={} if e.plan is None else {"plan": e.plan},
+            properties=({} if e.plan is None else {"plan": e.plan})
+            | ({} if e.product is None else {"product_id": e.product}),
             seq=i + 1,
         )
         for i, e in enumerate(evs)
@@ -77,10 +83,14 @@ def to_table(evs: list[Ev]) -> pa.Table:
 
 def values_sql(evs: list[Ev]) -> str:
     """chdb ``values(...)``: uid, t (µs), ev, plan ('' unless a string), ch, seq, action."""
-    structure = "uid String, t UInt64, ev String, plan String, ch String, seq UInt64, typ String"
+    structure = (
+        "uid String, t UInt64, ev String, plan String, ch String, seq UInt64, typ String, "
+        "product String"
+    )
     rows = ", ".join(
         f"('p{e.profile}', {e.micros}, '{e.name if e.type == 'track' else ''}', "
-        f"'{e.plan if isinstance(e.plan, str) else ''}', '{e.channel}', {i + 1}, '{e.type}')"
+        f"'{e.plan if isinstance(e.plan, str) else ''}', '{e.channel}', {i + 1}, '{e.type}', "
+        f"'{e.product or '(none)'}')"
         for i, e in enumerate(evs)
     )
     return f"values('{structure}', {rows})"

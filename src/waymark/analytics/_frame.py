@@ -10,7 +10,7 @@ values) get dense integer codes in the same query so the sort can pack them into
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import duckdb
 import numpy as np
@@ -70,6 +70,7 @@ def _breakdown_expr(name: str) -> str:
 
 
 def build_frame(
+    con: duckdb.DuckDBPyConnection,
     query: FunnelQuery,
     events: pa.Table,
     *,
@@ -77,7 +78,8 @@ def build_frame(
     transitions: pa.Table | None,
     breakdown: bool,
 ) -> Frame:
-    """Run the row query. ``breakdown`` False ignores ``query.breakdown``."""
+    """Run the row query on ``con`` (a cursor of its own: the inputs are registered on it).
+    ``breakdown`` False ignores ``query.breakdown``."""
     if profile not in events.column_names:
         raise InvalidInput(f"the events have no profile column {profile!r}", field="profile")
     stage_steps = [(i, s) for i, s in enumerate(query.steps) if s.is_stage]
@@ -132,80 +134,73 @@ def build_frame(
     else:
         value = _breakdown_expr(by)
 
-    con = duckdb.connect()
-    try:
-        con.register("events", events)
-        joins = Sql("")
-        mask = event_bits
-        if stage_steps:
-            assert transitions is not None
-            con.register("transitions", transitions)
-            stage_bits = _bits(
-                [
-                    stage_condition(
-                        "t",
-                        stage=s.stage or "",
-                        model=s.model or "",
-                        where=s.where,
-                        field_name=f"steps[{i}]",
-                    )
-                    if s.is_stage
-                    else Sql("FALSE")
-                    for i, s in enumerate(query.steps)
-                ]
-            )
-            keys = "seq, product" if by_product else "seq"
-            st = Sql(f"CREATE TEMP TABLE st AS SELECT {keys}, bit_or(") + stage_bits
-            st = st + Sql(f") AS smask FROM transitions t GROUP BY {keys} HAVING smask <> 0")
-            con.execute(st.text, st.params)
-            joins = joins + Sql(" LEFT JOIN st ON st.seq = e.seq")
-            mask = Sql("(") + mask + Sql(" | coalesce(st.smask, 0::UBIGINT))")
-            if by_product:
-                # the stage entry is for one product; other events keep their own products
-                value = f"CASE WHEN st.product IS NOT NULL THEN [st.product] ELSE {value} END"
-        if by in PROFILE_BREAKDOWNS:
-            # first touch over every event given, not just the date range
-            first = PROFILE_BREAKDOWNS[by]
-            joins = joins + Sql(
-                f" LEFT JOIN (SELECT {p}::VARCHAR AS profile, "
-                f"arg_min({first}, (e.timestamp, {first})) AS value FROM events e "
-                f"WHERE {p} IS NOT NULL AND {first} IS NOT NULL GROUP BY 1) ft "
-                f"ON ft.profile = {p}::VARCHAR"
-            )
+    ctes = Sql("")
+    joins = Sql("")
+    mask = event_bits
+    if stage_steps:
+        stage_bits = _bits(
+            [
+                stage_condition(
+                    "t",
+                    stage=s.stage or "",
+                    model=s.model or "",
+                    where=s.where,
+                    field_name=f"steps[{i}]",
+                )
+                if s.is_stage
+                else Sql("FALSE")
+                for i, s in enumerate(query.steps)
+            ]
+        )
+        keys = "seq, product" if by_product else "seq"
+        ctes = Sql(f"st AS (SELECT {keys}, bit_or(") + stage_bits
+        ctes = ctes + Sql(f") AS smask FROM transitions t GROUP BY {keys} HAVING smask <> 0), ")
+        joins = joins + Sql(" LEFT JOIN st ON st.seq = e.seq")
+        mask = Sql("(") + mask + Sql(" | coalesce(st.smask, 0::UBIGINT))")
         if by_product:
-            value = f"unnest({value})"
-        keep = "mask <> 0 OR xmask <> 0"
-        if strict_order:
-            keep += f" OR type IN {ACTION_TYPES}"
-        rows = Sql(f"CREATE TEMP TABLE r AS SELECT * FROM (SELECT {p}::VARCHAR AS profile, ")
-        rows = rows + Sql("e.timestamp AS at, e.type AS type, ") + mask + Sql(" AS mask, ")
-        rows = rows + excl_bits + Sql(f" AS xmask, {value} AS value FROM events e")
-        rows = rows + joins + Sql(" WHERE ") + filters + Sql(f") WHERE {keep}")
-        con.execute(rows.text, rows.params)
-        con.execute(
-            "CREATE TEMP TABLE codes AS SELECT profile, "
-            "(row_number() OVER () - 1)::BIGINT AS code FROM (SELECT DISTINCT profile FROM r)"
+            # the stage entry is for one product; other events keep their own products
+            value = f"CASE WHEN st.product IS NOT NULL THEN [st.product] ELSE {value} END"
+    if by in PROFILE_BREAKDOWNS:
+        # first touch over every event given, not just the date range
+        first = PROFILE_BREAKDOWNS[by]
+        joins = joins + Sql(
+            f" LEFT JOIN (SELECT {p}::VARCHAR AS profile, "
+            f"arg_min({first}, (e.timestamp, {first})) AS value FROM events e "
+            f"WHERE {p} IS NOT NULL AND {first} IS NOT NULL GROUP BY 1) ft "
+            f"ON ft.profile = {p}::VARCHAR"
         )
-        con.execute(
-            "CREATE TEMP TABLE vals AS SELECT value, "
-            "(row_number() OVER (ORDER BY value) - 1)::BIGINT AS code "
-            f"FROM (SELECT DISTINCT coalesce(value, '{NONE_LABEL}') AS value FROM r)"
-        )
-        out = con.execute(
-            "SELECT c.code AS profile, epoch_us(r.at) AS ts, r.mask, r.xmask, v.code AS value, "
-            f"r.type IN {ACTION_TYPES} AS action "
-            "FROM r JOIN codes c USING (profile) "
-            f"JOIN vals v ON v.value = coalesce(r.value, '{NONE_LABEL}')"
-        ).fetchnumpy()
-        labels = [row[0] for row in con.execute("SELECT value FROM vals ORDER BY code").fetchall()]
-    finally:
-        con.close()
+    if by_product:
+        value = f"unnest({value})"
+    keep = "mask <> 0 OR xmask <> 0"
+    if strict_order:
+        keep += f" OR type IN {ACTION_TYPES}"
+    sql = Sql("WITH ") + ctes + Sql(f"r AS MATERIALIZED (SELECT * FROM (SELECT {p}::VARCHAR AS ")
+    sql = sql + Sql("profile, e.timestamp AS at, e.type AS type, ") + mask + Sql(" AS mask, ")
+    sql = sql + excl_bits + Sql(f" AS xmask, {value} AS value FROM events e")
+    sql = sql + joins + Sql(" WHERE ") + filters + Sql(f") WHERE {keep}), ")
+    sql = sql + Sql(
+        "codes AS (SELECT profile, (row_number() OVER () - 1)::BIGINT AS code "
+        "FROM (SELECT DISTINCT profile FROM r)) "
+        "SELECT c.code AS profile, epoch_us(r.at) AS ts, r.mask, r.xmask, "
+        f"coalesce(r.value, '{NONE_LABEL}') AS value, r.type IN {ACTION_TYPES} AS action "
+        "FROM r JOIN codes c USING (profile)"
+    )
+    con.register("events", events)
+    if transitions is not None and stage_steps:
+        con.register("transitions", transitions)
+    out = con.sql(sql.text, params=sql.params).to_arrow_table()
+    values = out.column("value").combine_chunks().dictionary_encode()
+    labels = [str(v) for v in values.dictionary.to_pylist()]
     return Frame(
-        profile=np.asarray(out["profile"], dtype=np.int64),
-        ts=np.asarray(out["ts"], dtype=np.int64),
-        mask=np.asarray(out["mask"], dtype=np.uint64),
-        xmask=np.asarray(out["xmask"], dtype=np.uint64),
-        value=np.asarray(out["value"], dtype=np.int64),
-        action=np.asarray(out["action"], dtype=np.bool_),
+        profile=_numpy(out, "profile", np.int64),
+        ts=_numpy(out, "ts", np.int64),
+        mask=_numpy(out, "mask", np.uint64),
+        xmask=_numpy(out, "xmask", np.uint64),
+        value=values.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+        action=_numpy(out, "action", np.bool_),
         labels=labels or [NONE_LABEL],
     )
+
+
+def _numpy(table: pa.Table, name: str, dtype: type[np.generic]) -> NDArray[Any]:
+    return np.asarray(table.column(name).to_numpy(), dtype=dtype)

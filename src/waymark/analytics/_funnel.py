@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -120,26 +123,37 @@ def _step_results(query: FunnelQuery, levels: Levels) -> list[FunnelStepResult]:
     return out
 
 
+def _rank(item: tuple[str, list[int]]) -> tuple[int, str]:
+    return (-item[1][0], item[0])
+
+
 def run_funnel(
+    cursor: Callable[[], duckdb.DuckDBPyConnection],
     query: FunnelQuery,
     events: pa.Table,
     *,
     profile: str,
     transitions: pa.Table | None = None,
 ) -> FunnelResult:
+    """``cursor`` gives a fresh DuckDB cursor (closed by the caller's engine)."""
     validate(query)
-    frame = build_frame(query, events, profile=profile, transitions=transitions, breakdown=False)
+    frame = build_frame(
+        cursor(), query, events, profile=profile, transitions=transitions, breakdown=False
+    )
     steps = _step_results(query, _levels(_rows(frame, query, by_value=False), query))
     breakdown: dict[str, list[int]] = {}
     if query.breakdown is not None:
-        frame = build_frame(query, events, profile=profile, transitions=transitions, breakdown=True)
+        frame = build_frame(
+            cursor(), query, events, profile=profile, transitions=transitions, breakdown=True
+        )
         levels = _levels(_rows(frame, query, by_value=True), query)
         value = levels.group % len(frame.labels)
         for k in range(1, len(query.steps) + 1):
             per_value = np.bincount(value[levels.level >= k], minlength=len(frame.labels))
             for code, label in enumerate(frame.labels):
                 breakdown.setdefault(label, []).append(int(per_value[code]))
-        breakdown = {label: c for label, c in breakdown.items() if c[0]}
+        # biggest first: the values that matter most head the answer
+        breakdown = dict(sorted(((k, c) for k, c in breakdown.items() if c[0]), key=_rank))
     return FunnelResult(
         steps=steps, breakdown=breakdown, mode=query.mode, window_seconds=query.window_seconds
     )
