@@ -179,7 +179,9 @@ def test_a_customer_search_opens_the_360_view(
     sign_in(page, dashboard_server, "#/customers")
     page.get_by_label("Find a customer").fill(customer.email)
     page.get_by_label("Find a customer").press("Enter")
-    page.get_by_role("link", name=re.compile(customer.name)).click()
+    page.locator("#search-results").get_by_role(
+        "link", name=re.compile(re.escape(customer.email))
+    ).click()
     page.get_by_role("heading", level=1, name=customer.name).wait_for()
     identities = page.locator("table.identities-table")
     identities.wait_for()

@@ -25,32 +25,60 @@ function identitiesOf(raw) {
   return [];
 }
 
-/** One profile from the API. */
+function traitsOf(raw) {
+  // identity's Trait: { value, updated_at, history: [{ value, at }] }; plain values are kept
+  const out = {};
+  for (const [name, trait] of Object.entries(raw ?? {})) {
+    const structured = trait && typeof trait === "object" && !Array.isArray(trait) && "value" in trait && "updated_at" in trait;
+    out[name] = structured
+      ? { value: trait.value, updated_at: trait.updated_at, history: list(trait.history) }
+      : { value: trait, updated_at: undefined, history: [] };
+  }
+  return out;
+}
+
+/** One profile from the API (identity's Profile). */
 export function normProfile(raw) {
   const profile = pick(raw, "profile") ?? raw;
   return {
     id: String(pick(profile, "id", "profile_id") ?? ""),
     identities: identitiesOf(profile),
-    traits: pick(profile, "traits") ?? {},
-    trait_history: pick(profile, "trait_history", "traits_history") ?? {},
-    first_seen: pick(profile, "first_seen", "first_seen_at"),
-    last_seen: pick(profile, "last_seen", "last_seen_at"),
-    event_count: pick(profile, "event_count", "events"),
-    channels: list(pick(profile, "channels", "channels_seen")),
+    traits: traitsOf(pick(profile, "traits")),
+    first_seen: pick(profile, "first_seen"),
+    last_seen: pick(profile, "last_seen"),
+    event_count: pick(profile, "event_count"),
+    channels: list(pick(profile, "channels")),
     consent: pick(profile, "consent") ?? {},
-    merged_from: list(pick(profile, "merged_from", "absorbed", "aliases")),
+    merged_ids: list(pick(profile, "merged_ids")),
+  };
+}
+
+/** One search hit (identity's ProfileSummary) in the shape of a profile. */
+function normSummary(raw) {
+  if (Array.isArray(raw.identities)) return { ...normProfile(raw), matched: pick(raw, "matched") };
+  const identities = [];
+  if (raw.email) identities.push({ type: "email", value: String(raw.email), seen: [] });
+  if (raw.user_id) identities.push({ type: "user_id", value: String(raw.user_id), seen: [] });
+  return {
+    id: String(pick(raw, "id", "profile_id") ?? ""),
+    identities,
+    traits: {},
+    last_seen: pick(raw, "last_seen"),
+    event_count: pick(raw, "event_count"),
+    channels: list(pick(raw, "channels")),
+    matched: pick(raw, "matched"),
   };
 }
 
 /** GET /api/v1/profiles?query= -> profiles. */
 export function normProfiles(data) {
   const raw = Array.isArray(data) ? data : list(pick(data, "profiles", "results", "items"));
-  return raw.map(normProfile);
+  return raw.map(normSummary);
 }
 
 /** The name a person would use for this customer. */
 export function displayName(profile) {
-  const t = profile.traits ?? {};
+  const t = Object.fromEntries(Object.entries(profile.traits ?? {}).map(([k, v]) => [k, v?.value]));
   const full = [t.first_name ?? t.firstName, t.last_name ?? t.lastName].filter(Boolean).join(" ");
   const name = t.name ?? (full || undefined);
   if (name) return String(name);
@@ -144,21 +172,16 @@ export function normActions(data) {
   });
 }
 
-/** GET /api/v1/profiles/{id}/merges -> [{ at, kind, profiles, identifier, reason, message_id }]. */
+/** GET /api/v1/profiles/{id}/merges (identity's MergeRecord list) -> rows. */
 export function normMerges(data) {
   const raw = Array.isArray(data) ? data : list(pick(data, "merges", "entries", "items"));
-  return raw.map((m) => {
-    const ident = pick(m, "identifier");
-    const identifier = ident && typeof ident === "object"
-      ? `${pick(ident, "type") ?? ""}: ${pick(ident, "value") ?? ""}`
-      : [pick(m, "identifier_type", "type"), pick(m, "identifier_value", "value")].filter(Boolean).join(": ") || ident;
-    return {
-      at: pick(m, "at", "timestamp", "created_at"),
-      kind: String(pick(m, "kind", "decision", "outcome") ?? (pick(m, "refused") ? "refused" : "merged")),
-      profiles: [pick(m, "survivor", "into", "kept"), pick(m, "absorbed", "from", "merged")].filter(Boolean).join(" ← "),
-      identifier,
-      reason: pick(m, "reason", "why"),
-      event: pick(m, "message_id", "event", "seq"),
-    };
-  });
+  return raw.map((m) => ({
+    at: pick(m, "at"),
+    kind: String(pick(m, "kind") ?? "merge"),
+    profile: pick(m, "profile_id"),
+    other: pick(m, "other_id"),
+    identifier: [pick(m, "identifier_type"), pick(m, "identifier_value")].filter(Boolean).join(": "),
+    reason: [pick(m, "reason"), pick(m, "detail")].filter(Boolean).join(" · "),
+    message_id: pick(m, "message_id"),
+  }));
 }

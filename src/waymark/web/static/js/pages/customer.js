@@ -47,6 +47,7 @@ export async function render(main, ctx) {
         h("p", { class: "ids" },
           `Profile ${profile.id}`,
           profile.id !== id ? ` (you opened ${id}, merged into this one)` : "",
+          profile.merged_ids.length ? ` · absorbed ${profile.merged_ids.join(", ")}` : "",
           " · first seen ", fmtTime(profile.first_seen),
           " · last seen ", fmtTime(profile.last_seen),
           profile.event_count !== undefined ? ` · ${fmtInt(profile.event_count)} events` : "")),
@@ -73,13 +74,14 @@ export async function render(main, ctx) {
 
 function identitiesView(profile) {
   if (!profile.identities.length) return empty("No identifiers", "This profile has no identifiers yet.");
+  const seenKnown = profile.identities.some((i) => i.seen.length);
   return h("div", { class: "table-wrap" }, table("Identities of this customer", [
     { label: "Type", value: (i) => humanize(i.type) },
     { label: "Value", value: (i) => h("code", {}, i.value) },
-    { label: "Seen on", value: (i) => (i.seen.length ? i.seen.map((c) => channelLabel(c)).join(", ") : "–") },
+    seenKnown ? { label: "Seen on", value: (i) => (i.seen.length ? i.seen.map((c) => channelLabel(c)).join(", ") : "–") } : null,
     { label: "First seen", value: (i) => fmtTime(i.first_seen) },
     { label: "Last seen", value: (i) => fmtTime(i.last_seen) },
-  ], profile.identities, { className: "identities-table" }));
+  ].filter(Boolean), profile.identities, { className: "identities-table" }));
 }
 
 function traitsView(profile) {
@@ -87,9 +89,15 @@ function traitsView(profile) {
   const consent = Object.entries(profile.consent);
   return [
     entries.length
-      ? h("dl", { class: "kv traits" }, entries.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, show(v))]))
+      ? h("dl", { class: "kv traits" }, entries.flatMap(([name, t]) => [
+        h("dt", {}, name),
+        h("dd", {}, show(t.value),
+          t.history.length
+            ? h("span", { class: "cell-note" }, "before: ", t.history.slice(0, 3).map((p, i) => [i ? ", " : "", show(p.value)]))
+            : null),
+      ]))
       : empty("No traits", "Traits come from identify calls and order details."),
-    h("h3", { style: null, class: "consent-title" }, "Consent"),
+    h("h3", { class: "consent-title" }, "Consent"),
     consent.length
       ? h("ul", { class: "filters consent", "aria-label": "Consent per channel" }, consent.map(([channel, given]) =>
         h("li", { class: `badge ${given ? "badge-ok" : "badge-bad"}` },
@@ -220,11 +228,15 @@ async function mergesView(params) {
   if (result.state !== "ok") return notOk(result, "Merge log", `GET ${endpoint}`);
   const merges = normMerges(result.data);
   if (!merges.length) return empty("No merges", "This profile was built from one set of identifiers; nothing was merged or refused.");
+  const what = (m) => (m.kind === "refused"
+    ? `kept ${m.profile ?? "no profile"}${m.other ? `, did not merge ${m.other}` : ""}`
+    : `${m.other} merged into ${m.profile}`);
   return h("div", { class: "table-wrap" }, table("How this profile was assembled", [
     { label: "When", value: (m) => fmtTime(m.at) },
-    { label: "Decision", value: (m) => h("span", { class: `badge ${m.kind.includes("refus") ? "badge-bad" : "badge-ok"}` }, humanize(m.kind)) },
-    { label: "Profiles", value: (m) => m.profiles || "–" },
+    { label: "Decision", value: (m) => h("span", { class: `badge ${m.kind === "refused" ? "badge-bad" : "badge-ok"}` }, m.kind === "refused" ? "Refused" : "Merged") },
+    { label: "Profiles", value: what },
     { label: "Identifier", value: (m) => m.identifier || "–" },
     { label: "Why", value: (m) => m.reason || "–" },
+    { label: "Event", value: (m) => (m.message_id ? h("code", {}, m.message_id) : "–") },
   ], merges, { className: "merges-table" }));
 }
