@@ -65,7 +65,9 @@ class DashboardServer(ServerProcess):
         return r.status_code >= 400 and str(r.json().get("code", "")).endswith(".unavailable")
 
     def offers(self, method: str, path: str) -> bool:
-        paths = httpx.get(f"{self.url}/openapi.json", timeout=10).json()["paths"]
+        r = httpx.get(f"{self.url}/openapi.json", timeout=10)
+        assert r.status_code == 200, f"GET /openapi.json answers {r.status_code}: {r.text[:200]}"
+        paths = r.json()["paths"]
         return method.lower() in paths.get(path, {})
 
 
