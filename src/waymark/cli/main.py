@@ -38,6 +38,7 @@ class _Failure(click.ClickException):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+        self.exit_code = code  # click's standalone mode (and CliRunner) exits with this
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
