@@ -11,12 +11,14 @@ whose JSON mentions a configured field, so both share the field rules and the or
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
 from waymark.core.events import Event
 from waymark.identity._normalise import Normaliser, as_text
 from waymark.identity.config import ANONYMOUS_ID, USER_ID, IdentifierKind, IdentityConfig
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 Key = tuple[str, str]
 """An identifier: (type, normalised value)."""
 
@@ -79,10 +81,15 @@ class Extractor:
 
     def json_candidates(
         self,
+        event_type: str,
         traits: Mapping[str, Any],
         context: Mapping[str, Any],
         properties: Mapping[str, Any],
     ) -> list[Candidate]:
+        """Identifier values in the configured fields. A group call's traits describe the
+        group, not the person, so they are not read."""
+        if event_type == "group":
+            traits = _EMPTY
         docs = {"traits": traits, "context": context, "properties": properties}
         out: list[Candidate] = []
         for spec in self.fields:
@@ -105,7 +112,10 @@ class Extractor:
             if (v := norm(kind, event.previous_id)) is not None:
                 found.append((prio[self.alias_type], SOURCE_PREVIOUS_ID, (self.alias_type, v)))
         if self.fields and (event.traits or event.context or event.properties):
-            for c in self.json_candidates(event.traits, event.context, event.properties):
+            candidates = self.json_candidates(
+                event.type, event.traits, event.context, event.properties
+            )
+            for c in candidates:
                 if (v := norm(c.kind, c.raw)) is not None:
                     found.append((prio[c.type], c.source, (c.type, v)))
         return order_keys(found)

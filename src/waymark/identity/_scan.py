@@ -10,7 +10,8 @@ first appearance.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import msgspec
@@ -31,7 +32,7 @@ from waymark.identity.config import ANONYMOUS_ID, USER_ID
 
 I64 = npt.NDArray[np.int64]
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
-_EMPTY: dict[str, Any] = {}
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 _SOURCES = 1 << 16  # more sources than any configuration has fields
 
 
@@ -177,7 +178,7 @@ def _json_rows(
         context = _parse(texts["context"][i])
         if ids[i]:
             properties = _parse(texts["properties"][i])
-            for c in ex.json_candidates(traits, context, properties):
+            for c in ex.json_candidates(type_list[i], traits, context, properties):
                 value = norm(c.kind, c.raw)
                 if value is not None:
                     found.append((row, c.type, c.source, value))
@@ -188,7 +189,7 @@ def _json_rows(
     return found
 
 
-def _parse(text: str | None) -> dict[str, Any]:
+def _parse(text: str | None) -> Mapping[str, Any]:
     return _decode(text) if text else _EMPTY
 
 

@@ -51,6 +51,8 @@ DEFAULT_BLOCKED: Final[tuple[str, ...]] = (
 )
 FIELD_ROOTS: Final = ("traits", "context", "properties")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# field names that JSON writes unescaped, so the rebuild can find them in the raw text
+_PART = re.compile(r'^[^"\\\x00-\x1f]+$')
 
 
 class IdentifierType(msgspec.Struct, frozen=True, kw_only=True):
@@ -237,7 +239,7 @@ def _parse_type(
         raise fail(f"{field}.fields", "must be a list of dotted paths such as traits.crm_id")
     for i, path in enumerate(fields):
         parts = path.split(".")
-        if len(parts) < 2 or parts[0] not in FIELD_ROOTS or not all(parts):
+        if len(parts) < 2 or parts[0] not in FIELD_ROOTS or not all(map(_PART.match, parts)):
             raise fail(
                 f"{field}.fields[{i}]",
                 f"{path!r} must start with traits., context. or properties. and name a field",

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS identity_merges (
     pos BIGINT NOT NULL,
     seq BIGINT NOT NULL,
     message_id VARCHAR NOT NULL,
-    at TIMESTAMP NOT NULL,
+    "at" TIMESTAMP NOT NULL,
     kind VARCHAR NOT NULL,
     profile_id VARCHAR,
     other_id VARCHAR,
@@ -63,6 +63,10 @@ _TABLES = {
     "aliases": ("identity_aliases", ALIASES),
     "merges": ("identity_merges", MERGES),
 }
+
+
+def _columns(schema: pa.Schema) -> str:
+    return ", ".join(f'"{name}"' for name in schema.names)  # "at" is a keyword
 
 
 class DuckDBProfileStore:
@@ -97,7 +101,7 @@ class DuckDBProfileStore:
         if self._db.read_only and not self._exists():
             return schema.empty_table()
         order = " ORDER BY pos" if name == "merges" else ""
-        got = self._read(f"SELECT {', '.join(schema.names)} FROM {table} {where}{order}", params)
+        got = self._read(f"SELECT {_columns(schema)} FROM {table} {where}{order}", params)
         return got.cast(schema) if got.schema != schema else got
 
     # -- writing -------------------------------------------------------------------------------
@@ -146,8 +150,7 @@ class DuckDBProfileStore:
             con.register("_rows", rows)
             try:
                 con.execute(
-                    f"INSERT INTO {table} ({', '.join(schema.names)}) "
-                    f"SELECT {', '.join(schema.names)} FROM _rows"
+                    f"INSERT INTO {table} ({_columns(schema)}) SELECT {_columns(schema)} FROM _rows"
                 )
             finally:
                 con.unregister("_rows")
