@@ -1,9 +1,7 @@
 """The ground truth is exactly what a correct identity graph and the journey model derive from
-the events: a reference resolver (tests/sim/_oracle.py) and the journey engine agree with it on
-every journey on every day, with no false merge.
-
-TODO(journey facade): the engine is reached through ``waymark.journey._engine`` until the journey
-facade exposes it; ``waymark simulate --check`` is then wired to the real engines.
+the events: a reference resolver (tests/sim/_oracle.py) with the journey engine, and Waymark's
+own identity graph with the journey engine (what ``waymark simulate --check`` runs), agree with
+it on every journey on every day, with no false merge.
 """
 
 from __future__ import annotations
@@ -11,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import msgspec
+import pytest
 
 from tests.sim._oracle import identifiers, resolve
 from waymark.ingest.api import IngestLimits, RawRecord, parse_records
-from waymark.journey._engine import StreamingEngine
-from waymark.journey.api import load_model
+from waymark.journey.api import JourneyEngine, load_model
 from waymark.sim import api
 
 
@@ -32,7 +30,7 @@ def derive(
     )
     events = [msgspec.structs.replace(e, seq=i + 1) for i, e in enumerate(parsed.events)]
     profiles = [mapping[identifiers(m)[0]] for m in messages]
-    engine = StreamingEngine([load_model(model)])
+    engine = JourneyEngine([load_model(model)])
     engine.observe(events, profiles)
     histories = {
         (s.profile_id, s.product): [(t.at, t.to_stage) for t in s.history]
@@ -86,3 +84,15 @@ def test_a_graph_that_merges_on_shared_identifiers_is_caught(
     assert report.false_merges > 10
     assert report.profiles_with_false_merges >= 1
     assert not report.meets()
+
+
+@pytest.mark.slow
+def test_waymarks_own_engines_meet_the_goals(population: api.Population) -> None:
+    report, derived = population.check(received_at=datetime.now(UTC))
+    assert derived.events == population.size
+    assert report.false_merges == 0
+    assert report.stage_agreement_end >= 0.99, report.examples
+    assert report.stage_agreement_min >= 0.97, report.examples
+    assert report.linkable_linked >= 0.99
+    assert derived.merges > 0  # anonymous browsing was merged into signed-up profiles
+    assert derived.refused > 0  # the shared email / borrowed browser / placeholder were refused

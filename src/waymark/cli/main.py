@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 import waymark
-from waymark.cli import demo, events, importing, inspect, serve
+from waymark.cli import demo, events, importing, inspect, serve, simulate
 from waymark.core.errors import ConfigError, TerminalError, ValidationError, WaymarkError
 
 # One line per area; each module exposes ``commands: list[click.Command]``.
@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     events,
     demo,
     inspect,
+    simulate,
 )
 
 

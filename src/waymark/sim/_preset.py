@@ -10,6 +10,7 @@ from typing import Final
 import msgspec
 
 from waymark.core.errors import WaymarkError
+from waymark.identity.api import IdentityConfig
 from waymark.journey.api import load_model
 from waymark.journey.contracts import JourneyModel
 from waymark.sim import _yamllines
@@ -64,13 +65,29 @@ def parse(text: str, *, file: str) -> tuple[SimConfig, _yamllines.Located]:
     return config, located
 
 
-def load(name_or_path: str | Path, *, model: str | Path | None = None) -> tuple[SimConfig, Plan]:
-    """A checked preset and its plan. ``model`` overrides the preset's journey model."""
+def load(
+    name_or_path: str | Path, *, model: str | Path | None = None
+) -> tuple[SimConfig, Plan, IdentityConfig]:
+    """A checked preset, its plan and its identity settings. ``model`` overrides the preset's
+    journey model."""
     text, file = read_text(name_or_path)
     config, located = parse(text, file=file)
     if model is not None:
         config = msgspec.structs.replace(config, model=str(model))
-    return config, plan_for(config, located)
+    return config, plan_for(config, located), identity_for(config, located)
+
+
+def identity_for(config: SimConfig, located: _yamllines.Located | None = None) -> IdentityConfig:
+    """The preset's ``identity:`` section as Waymark's identity settings."""
+    try:
+        return IdentityConfig.from_mapping(config.identity)
+    except WaymarkError as exc:
+        field = str(exc.details.get("field") or getattr(exc, "field", "") or "identity")
+        path: tuple[str | int, ...] = tuple(field.split("."))
+        message = str(exc).split(": ", 1)[-1]
+        if located is not None:
+            raise located.fail(path, message) from None
+        raise PresetError(message, file="<config>", line=None, field=field) from None
 
 
 def plan_for(config: SimConfig, located: _yamllines.Located | None = None) -> Plan:

@@ -106,12 +106,12 @@ _NOTHING: Final = object()
 
 def _walk_data(data: Any, path: Path) -> Any:
     for step in path:
-        if (isinstance(step, int) and isinstance(data, list) and step < len(data)) or (
+        found = (isinstance(step, int) and isinstance(data, list) and step < len(data)) or (
             isinstance(step, str) and isinstance(data, dict) and step in data
-        ):
-            data = data[step]
-        else:
+        )
+        if not found:
             return _NOTHING
+        data = data[step]
     return data
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
+from waymark.identity.api import IdentityConfig
 from waymark.sim import _files, _preset
 from waymark.sim._check import IdentityMap, compare, stage_table, truth_matrix
+from waymark.sim._derive import Derived, derive
 from waymark.sim._generate import Simulation
 from waymark.sim._generate import simulate as _simulate
 from waymark.sim._messages import Identities, Message, identities, messages
@@ -30,6 +33,7 @@ from waymark.sim.errors import PresetError
 __all__ = [
     "SHIPPED_PRESETS",
     "CheckReport",
+    "Derived",
     "GroundTruth",
     "IdentityMap",
     "Message",
@@ -62,6 +66,8 @@ class Preset:
     name: str
     config: SimConfig
     plan: Plan = field(repr=False)
+    identity: IdentityConfig = field(repr=False)
+    """The identity settings ``check`` resolves the events with (the preset's ``identity:``)."""
 
 
 def load_preset(name_or_path: str | Path = "learning-kits", *, model: str | None = None) -> Preset:
@@ -70,14 +76,19 @@ def load_preset(name_or_path: str | Path = "learning-kits", *, model: str | None
     Raises ``PresetError`` (``sim.preset_invalid``, naming file, line and field) and
     ``PresetNotFound``.
     """
-    config, plan = _preset.load(name_or_path, model=model)
-    return Preset(name=config.name, config=config, plan=plan)
+    config, plan, identity = _preset.load(name_or_path, model=model)
+    return Preset(name=config.name, config=config, plan=plan, identity=identity)
 
 
 def load_preset_text(text: str, *, file: str = "<text>") -> Preset:
     """A preset from YAML text (``file`` names it in error messages)."""
     config, located = _preset.parse(text, file=file)
-    return Preset(name=config.name, config=config, plan=_preset.plan_for(config, located))
+    return Preset(
+        name=config.name,
+        config=config,
+        plan=_preset.plan_for(config, located),
+        identity=_preset.identity_for(config, located),
+    )
 
 
 def _check_size(customers: int, products: int, days: int) -> None:
@@ -151,6 +162,24 @@ class Population:
         summary = self.summary()
         _files.write_truth(out, self.truth, summary)
         return summary
+
+    def check(
+        self,
+        *,
+        received_at: datetime,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[CheckReport, Derived]:
+        """Run the messages through Waymark's ingest, identity graph and stage engine
+        (streaming, as the runtime does) and compare what they derive with the ground truth."""
+        derived = derive(
+            self.messages(),
+            self.truth,
+            model=self.preset.plan.model,
+            identity=self.preset.identity,
+            received_at=received_at,
+            progress=progress,
+        )
+        return compare(self.truth, derived.profile_of, derived.stages), derived
 
     def send(
         self,

@@ -162,3 +162,6 @@ class SimConfig(_Spec, frozen=True, kw_only=True, forbid_unknown_fields=True):
     neutral: NeutralSpec
     content: dict[str, tuple[str, ...]] = {}
     """Titles of content pages tagged with each stage."""
+    identity: dict[str, Any] = {}
+    """The company's identity settings (``waymark.identity``'s ``identity:`` section) that
+    ``--check`` resolves the simulated events with: which traits carry which identifiers."""
