@@ -98,6 +98,10 @@ def test_errors_are_json_with_codes(api: TestClient) -> None:
     assert r.status_code == 400 and r.json()["field"] == "count"
     r = api.post("/api/v1/decide", json={"profile": {"id": "ray"}}, headers=AUTH)
     assert r.status_code == 400 and r.json()["code"] == "validation.invalid"
+    r = api.post(
+        "/api/v1/decide", json={"profile": {"id": "ray"}, "channel": "pigeon"}, headers=AUTH
+    )
+    assert r.status_code == 400 and r.json()["field"] == "channel"
     assert api.get("/api/v1/decisions/nope", headers=AUTH).status_code == 404
     assert (
         api.post("/api/v1/decide", json={"profile": {"id": "ray"}, "channel": "web"}).status_code

@@ -8,7 +8,7 @@ instead of a Python loop over a thousand experiences.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -41,10 +41,10 @@ class ModelArrays:
     rank: dict[str, int]
     """Stage -> column; column 0 is ``none`` (not placed), stage i is column i + 1."""
     eligible: npt.NDArray[np.bool_]
-    """[experience, column]: eligible at that stage (rows without stages for this model are
-    all False; ``unrestricted`` says whether the model restricts the experience at all)."""
+    """[experience, column]: eligible at that stage (all False for experiences that list no
+    stages of this model; ``restricts`` tells those apart)."""
     restricts: Bools
-    """Experience lists stages for this model."""
+    """[experience]: it lists stages for this model."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,9 +240,3 @@ def _exclusions(exps: Sequence[Experience]) -> npt.NDArray[np.object_]:
         for c, code in enumerate(CODES):
             table[i, c] = Exclusion(exp.id, code)
     return table
-
-
-def describe(catalog: Catalog) -> Mapping[str, Any]:
-    """The catalog document as plain data (what the admin API answers)."""
-    out: Mapping[str, Any] = msgspec.to_builtins(catalog.doc)
-    return out

@@ -29,7 +29,7 @@ from waymark.decide._feedback import feedback_from_batches, feedback_from_events
 from waymark.decide._holdout import in_holdout
 from waymark.decide._memory import MemoryCatalogStore, MemoryDecisionLog, StaticContexts
 from waymark.decide._models import journey_stages
-from waymark.decide._rules import Models
+from waymark.decide._rules import CHANNELS, Models
 from waymark.decide._source import Source
 from waymark.decide.config import CatalogDoc, Experience, Policy
 from waymark.decide.contracts import (
@@ -150,6 +150,11 @@ class Decider:
         experiences from the decision log are added to the context's own)."""
         if not 1 <= request.count <= MAX_COUNT:
             raise InvalidDecideRequest(f"count must be 1 to {MAX_COUNT}", field="count")
+        if request.channel not in CHANNELS:
+            raise InvalidDecideRequest(
+                f"unknown channel {request.channel!r} ({', '.join(sorted(CHANNELS))})",
+                field="channel",
+            )
         contacts, consumed = self._log.history(ctx.profile_id, since=ctx.now - HISTORY)
         if contacts or consumed:
             ctx = msgspec.structs.replace(
