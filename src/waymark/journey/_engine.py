@@ -128,8 +128,10 @@ class StreamingEngine:
     # -- reading -------------------------------------------------------------------------------
 
     def states(self, profile_id: str) -> list[JourneyState]:
-        machines = self._profiles.get(self.resolve(profile_id), [])
-        return [s for machine in machines for s in machine.states(profile_id)]
+        """Every journey of a profile (an absorbed id answers for its survivor)."""
+        survivor = self.resolve(profile_id)
+        machines = self._profiles.get(survivor, [])
+        return [s for machine in machines for s in machine.states(survivor)]
 
     def all_states(self) -> Iterator[JourneyState]:
         for profile_id, machines in self._profiles.items():

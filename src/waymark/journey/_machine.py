@@ -164,13 +164,22 @@ class ProfileMachine:
     def states(self, profile_id: str) -> list[JourneyState]:
         """The placed keys as contracts."""
         return [
-            to_state(self.rules, profile_id, product, key)
+            to_state(
+                self.rules,
+                profile_id,
+                product,
+                key,
+                # the brand journey counts any purchase as its own
+                key.purchased if product != BRAND or key.purchased != NONE else self.any_purchase,
+            )
             for product, key in self.keys.items()
             if key.stage != NONE
         ]
 
 
-def to_state(rules: ModelRules, profile_id: str, product: str, key: KeyState) -> JourneyState:
+def to_state(
+    rules: ModelRules, profile_id: str, product: str, key: KeyState, purchased: int
+) -> JourneyState:
     model = rules.model
     names = rules.names
     level = model.stages[key.stage].levels[key.level].name if key.level != NONE else None
@@ -182,7 +191,7 @@ def to_state(rules: ModelRules, profile_id: str, product: str, key: KeyState) ->
         furthest=names[key.furthest],
         entered_at=from_us(key.entered),
         last_evidence_at=from_us(key.last_evidence),
-        purchased_at=from_us(key.purchased) if key.purchased != NONE else None,
+        purchased_at=from_us(purchased) if purchased != NONE else None,
         level=level,
         history=tuple(
             Transition(

@@ -60,7 +60,7 @@ def same(value: Any, expected: Any) -> bool:
     return _is_number(value) and value == expected
 
 
-def _compile_condition(cond: Condition) -> Test:
+def compile_condition(cond: Condition) -> Test:
     path, value = cond.path, cond.value
     if cond.op == "exists":
         want = bool(value)
@@ -90,7 +90,7 @@ def _compile_condition(cond: Condition) -> Test:
 
 
 def _compile_rule(rule: EvidenceRule) -> Test:
-    tests = [_compile_condition(c) for c in rule.where]
+    tests = [compile_condition(c) for c in rule.where]
     return lambda e: all(t(e) for t in tests)
 
 

@@ -4,11 +4,16 @@ The query reads a relation with the columns of ``core.eventframe.EVENT_SCHEMA`` 
 ``profile_id`` and answers one row per (event, product) that is evidence: its time, seq,
 message id, stage mask, levels (one column per stage with levels), purchase flag and product.
 ``_match`` is the per-event twin; a property test holds them to the same answers.
+
+Shape, for speed: (1) keep only events whose call type and name some rule names, reading each
+JSON path the rules need once (``json_type`` and text); (2) compute the mask, levels, purchase
+flag and product list from those columns; (3) one row per product. Steps 1 and 2 are
+materialised so DuckDB does not evaluate the expressions again in the filters.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from waymark.journey.contracts import BRAND, Condition, EvidenceRule, JourneyModel
@@ -31,16 +36,40 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
-def _typed_equals(path: tuple[str, ...], value: str | int | float | bool) -> str:
+@dataclass
+class Paths:
+    """Where a JSON path's type and text come from: computed inline (``columns=False``), or
+    columns of the first step of the query, each path read once."""
+
+    columns: bool = False
+    found: dict[tuple[str, ...], int] = field(default_factory=dict)
+
+    def kind_text(self, path: tuple[str, ...]) -> tuple[str, str]:
+        """(SQL for the JSON type, SQL for the text) of ``root.a.b``."""
+        if not self.columns:
+            root, jp = f'"{path[0]}"', _json_path(path[1:])
+            return f"json_type({root}, {jp})", f"json_extract_string({root}, {jp})"
+        k = self.found.setdefault(path, len(self.found))
+        return f"t{k}", f"v{k}"
+
+    def select(self) -> str:
+        """The columns of the first step."""
+        out = []
+        for path, k in self.found.items():
+            root, jp = f'"{path[0]}"', _json_path(path[1:])
+            out.append(
+                f"json_type({root}, {jp}) AS t{k}, json_extract_string({root}, {jp}) AS v{k}"
+            )
+        return "".join(f", {c}" for c in out)
+
+
+def _typed_equals(path: tuple[str, ...], value: str | int | float | bool, paths: Paths) -> str:
     """SQL for typed equality, NULL-free (false when absent)."""
     if len(path) == 1:
-        column = f'"{path[0]}"'
         if isinstance(value, str):
-            return f"coalesce({column} = {_lit(value)}, false)"
+            return f'coalesce("{path[0]}" = {_lit(value)}, false)'
         return "false"  # top-level columns are text
-    root, jp = f'"{path[0]}"', _json_path(path[1:])
-    kind = f"json_type({root}, {jp})"
-    text = f"json_extract_string({root}, {jp})"
+    kind, text = paths.kind_text(path)
     if isinstance(value, bool):
         return f"coalesce({kind} = 'BOOLEAN' AND {text} = {_lit(str(value).lower())}, false)"
     if isinstance(value, str):
@@ -51,44 +80,47 @@ def _typed_equals(path: tuple[str, ...], value: str | int | float | bool) -> str
     )
 
 
-def _exists(path: tuple[str, ...]) -> str:
+def _exists(path: tuple[str, ...], paths: Paths) -> str:
     if len(path) == 1:
         return f'("{path[0]}" IS NOT NULL)'
-    kind = f'json_type("{path[0]}", {_json_path(path[1:])})'
+    kind, _ = paths.kind_text(path)
     return f"coalesce({kind} <> 'NULL', false)"
 
 
 _COMPARE: Final = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
-def condition_sql(cond: Condition) -> str:
+def condition_sql(cond: Condition, paths: Paths | None = None) -> str:
     """One condition as a boolean SQL expression that is never NULL."""
+    paths = paths or Paths()
     path, value = cond.path, cond.value
     if cond.op == "exists":
-        sql = _exists(path)
+        sql = _exists(path, paths)
         return sql if value else f"(NOT {sql})"
     if cond.op in ("equals", "not_equals"):
         if isinstance(value, tuple) or value is None:
             raise TypeError(f"{cond.field}: {cond.op} needs one value")
-        sql = _typed_equals(path, value)
+        sql = _typed_equals(path, value, paths)
         return sql if cond.op == "equals" else f"(NOT {sql})"
     if cond.op in ("in", "not_in"):
         options = value if isinstance(value, tuple) else (value,)
-        sql = "(" + " OR ".join(_typed_equals(path, o) for o in options if o is not None) + ")"
+        sql = (
+            "(" + " OR ".join(_typed_equals(path, o, paths) for o in options if o is not None) + ")"
+        )
         return sql if cond.op == "in" else f"(NOT {sql})"
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{cond.field}: {cond.op} needs a number")
     if len(path) == 1:
         return "false"
-    root, jp = f'"{path[0]}"', _json_path(path[1:])
+    kind, text = paths.kind_text(path)
     return (
-        f"coalesce(json_type({root}, {jp}) IN {_NUMBER_TYPES} AND "
-        f"TRY_CAST(json_extract_string({root}, {jp}) AS DOUBLE) {_COMPARE[cond.op]} "
-        f"{_number(value)}, false)"
+        f"coalesce({kind} IN {_NUMBER_TYPES} AND "
+        f"TRY_CAST({text} AS DOUBLE) {_COMPARE[cond.op]} {_number(value)}, false)"
     )
 
 
-def rule_sql(rule: EvidenceRule) -> str:
+def _call_sql(rule: EvidenceRule) -> str:
+    """The part of a rule that looks only at the call type and its name."""
     parts: list[str] = []
     if rule.events:
         parts.append("\"type\" = 'track'")
@@ -99,31 +131,41 @@ def rule_sql(rule: EvidenceRule) -> str:
         parts.append("\"type\" IN ('page', 'screen')")
     if rule.names:
         parts.append(f'coalesce("name" IN ({", ".join(_lit(n) for n in rule.names)}), false)')
-    parts.extend(condition_sql(c) for c in rule.where)
     return "(" + " AND ".join(parts or ["true"]) + ")"
 
 
-def _any(rules: tuple[EvidenceRule, ...]) -> str:
-    return "(" + " OR ".join(rule_sql(r) for r in rules) + ")" if rules else "false"
+def rule_sql(rule: EvidenceRule, paths: Paths | None = None) -> str:
+    paths = paths or Paths()
+    parts = [_call_sql(rule), *(condition_sql(c, paths) for c in rule.where)]
+    return "(" + " AND ".join(parts) + ")"
 
 
-def _product_sql(model: JourneyModel) -> str:
-    """The list of product keys an event names (NULL when it is not evidence of any)."""
+def _any(rules: tuple[EvidenceRule, ...], paths: Paths) -> str:
+    return "(" + " OR ".join(rule_sql(r, paths) for r in rules) + ")" if rules else "false"
+
+
+def _all_rules(model: JourneyModel) -> list[EvidenceRule]:
+    return [
+        *(r for s in model.stages for r in s.evidence),
+        *model.purchase,
+        *model.content.rules,
+    ]
+
+
+def _product_sql(model: JourneyModel, paths: Paths) -> str:
+    """The list of product keys an event names (NULL when it names none and is not brand)."""
     options: list[str] = []
     for path in model.product.fields:
-        root = f'"{path[0]}"'
         array_at = next((i for i, p in enumerate(path) if p.endswith("[]")), -1)
         if array_at < 0:
-            jp = _json_path(path[1:])
-            text = f"json_extract_string({root}, {jp})"
+            kind, text = paths.kind_text(path)
             options.append(
-                f"CASE WHEN json_type({root}, {jp}) IN {_PRODUCT_TYPES} AND {text} <> '' "
-                f"THEN [{text}] END"
+                f"CASE WHEN {kind} IN {_PRODUCT_TYPES} AND {text} <> '' THEN [{text}] END"
             )
             continue
         head = "".join(f'."{k}"' for k in (*path[1:array_at], path[array_at][:-2]))
         tail = "".join(f'."{k}"' for k in path[array_at + 1 :])
-        jp = _lit(f"${head}[*]{tail}")
+        root, jp = f'"{path[0]}"', _lit(f"${head}[*]{tail}")
         # Items of the right type and not empty; NULL when none, so the next field is tried.
         options.append(
             f"nullif(list_distinct(list_filter(list_transform("
@@ -145,21 +187,15 @@ class _Content:
     """Level expressions per stage with levels."""
 
 
-def _content_parts(model: JourneyModel) -> _Content:
+def _content_parts(model: JourneyModel, paths: Paths) -> _Content:
     """Evidence from content tagged with a stage (a property, or the catalog)."""
     content = model.content
     if not content.rules:
         return _Content("false", "0", {})
-    stage_jp = _json_path((content.stage_property,))
-    level_jp = _json_path((content.level_property,))
-    tag = (
-        f"CASE WHEN json_type(\"properties\", {stage_jp}) = 'VARCHAR' THEN "
-        f'json_extract_string("properties", {stage_jp}) END'
-    )
-    level = (
-        f"CASE WHEN json_type(\"properties\", {level_jp}) = 'VARCHAR' THEN "
-        f'json_extract_string("properties", {level_jp}) END'
-    )
+    stage_kind, stage_text = paths.kind_text(("properties", content.stage_property))
+    level_kind, level_text = paths.kind_text(("properties", content.level_property))
+    tag = f"(CASE WHEN {stage_kind} = 'VARCHAR' THEN {stage_text} END)"
+    level = f"(CASE WHEN {level_kind} = 'VARCHAR' THEN {level_text} END)"
     whens = " ".join(f"WHEN {_lit(s.name)} THEN {1 << i}" for i, s in enumerate(model.stages))
     mask = f"(CASE {tag} {whens} ELSE 0 END)"
     levels: dict[int, list[str]] = {}
@@ -178,14 +214,16 @@ def _content_parts(model: JourneyModel) -> _Content:
                 f"coalesce(CASE WHEN content_hit AND cat.stage_pos = {i} "
                 "THEN cat.level_pos END, -1)"
             )
-    return _Content(_any(content.rules), f"(CASE WHEN content_hit THEN {mask} ELSE 0 END)", levels)
+    matched = _any(content.rules, paths)
+    return _Content(matched, f"(CASE WHEN content_hit THEN {mask} ELSE 0 END)", levels)
 
 
 def evidence_query(model: JourneyModel, relation: str) -> tuple[str, tuple[int, ...]]:
     """(SQL, positions of the stages with levels, in the order of their ``lv_`` columns)."""
-    content = _content_parts(model)
+    paths = Paths(columns=True)
+    content = _content_parts(model, paths)
     bits = [
-        f"(CASE WHEN {_any(stage.evidence)} THEN {1 << i} ELSE 0 END)"
+        f"(CASE WHEN {_any(stage.evidence, paths)} THEN {1 << i} ELSE 0 END)"
         for i, stage in enumerate(model.stages)
         if stage.evidence
     ]
@@ -194,33 +232,39 @@ def evidence_query(model: JourneyModel, relation: str) -> tuple[str, tuple[int, 
     for i in leveled:
         stage = model.stages[i]
         exprs = [
-            f"CASE WHEN {rule_sql(rule)} THEN {stage.level_index(rule.level)} ELSE -1 END"
+            f"CASE WHEN {rule_sql(rule, paths)} THEN {stage.level_index(rule.level)} ELSE -1 END"
             for rule in stage.evidence
             if rule.level is not None
         ]
         exprs.extend(content.levels.get(i, []))
         level_cols.append(f"greatest(-1, {', '.join(exprs) or '-1'}) AS lv_{i}")
+    purchase = _any(model.purchase, paths)
+    products = _product_sql(model, paths)
     catalog = model.content.catalog
     cat_join = ""
     if catalog and model.content.rules:
-        id_jp = _json_path((model.content.id_property,))
+        id_kind, id_text = paths.kind_text(("properties", model.content.id_property))
         cat_join = (
-            f"LEFT JOIN {CATALOG} AS cat ON json_type(e.\"properties\", {id_jp}) = 'VARCHAR' "
-            f'AND cat.content_id = json_extract_string(e."properties", {id_jp})'
+            f"LEFT JOIN {CATALOG} AS cat ON {id_kind} = 'VARCHAR' AND cat.content_id = {id_text}"
         )
+    calls = " OR ".join(_call_sql(r) for r in _all_rules(model)) or "false"
     select_levels = "".join(f", {c}" for c in level_cols)
     outer_levels = "".join(f", lv_{i}" for i in leveled)
     sql = f"""
-WITH hits AS (
-    SELECT e.*, {content.matched} AS content_hit
-    FROM {relation} AS e
-), flagged AS (
+WITH cand AS MATERIALIZED (
+    SELECT profile_id, "timestamp", seq, message_id, "type", "event", "name", category,
+           channel, source, properties {paths.select()}
+    FROM {relation}
+    WHERE {calls}
+), hits AS (
+    SELECT *, {content.matched} AS content_hit FROM cand
+), flagged AS MATERIALIZED (
     SELECT profile_id, epoch_us("timestamp") AS ts, seq, message_id,
-           {_any(model.purchase)} AS purchase,
+           {purchase} AS purchase,
            ({" | ".join(bits) or "0"} | {content.mask}) AS mask
            {select_levels},
-           {_product_sql(model)} AS products
-    FROM hits AS e {cat_join}
+           {products} AS products
+    FROM hits {cat_join}
 )
 SELECT profile_id, ts, seq, message_id, purchase, mask{outer_levels},
        UNNEST(products) AS product, UNNEST(range(len(products))) AS pos

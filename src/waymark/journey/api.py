@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from waymark.journey._engine import StreamingEngine as JourneyEngine
 from waymark.journey._loader import load_text
 from waymark.journey._models import SHIPPED, load
+from waymark.journey._rebuild import rebuild
 from waymark.journey.contracts import JourneyModel
 
 __all__ = [
     "SHIPPED_MODELS",
+    "JourneyEngine",
     "load_model",
     "load_model_text",
+    "rebuild",
 ]
 
 SHIPPED_MODELS = SHIPPED
