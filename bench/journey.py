@@ -93,7 +93,7 @@ def synthetic(
             for p in range(_PRODUCTS)
             for s in range(11)
         ]
-        + ['{"score": %d}' % s for s in range(11)],
+        + [msgspec.json.encode({"score": s}).decode() for s in range(11)],
         dtype=object,
     )
     prop_idx = np.where(has_product, product * 11 + score, _PRODUCTS * 11 + score)
