@@ -379,15 +379,16 @@ def bench_latency(report: Report, models: Any, *, decisions: int = 5000) -> None
     mem = Decider(cat, models=models, log=MemoryDecisionLog(), rng=np.random.default_rng(5))
     facade = timed(lambda ctx, ch: mem.decide(ctx, DecideRequest(channel=ch, count=3)), "memory")
     duck, cpu["duckdb"] = _duckdb_latency(cat, models, order)
-    _b50, _b99, bmean = _percentiles(baseline)
-    for name, samples in (
-        ("scalar Python loop (baseline)", baseline),
-        ("decision core", core),
-        ("Decider + memory log", facade),
-        ("Decider + DuckDB log", duck),
+    _, _, bmean = _percentiles(cpu["baseline"])
+    for name, key, samples in (
+        ("scalar Python loop (baseline)", "baseline", baseline),
+        ("decision core", "core", core),
+        ("Decider + memory log", "memory", facade),
+        ("Decider + DuckDB log", "duckdb", duck),
     ):
-        p50, p99, mean = _percentiles(samples)
-        rows.append([name, p50, p99, mean, bmean / mean])
+        p50, p99, _ = _percentiles(samples)
+        c50, c99, cmean = _percentiles(cpu[key])
+        rows.append([name, p50, p99, c50, c99, cmean, bmean / cmean])
     eligible = np.mean(
         [
             len(decide(c, DecideRequest(channel=ch, count=3), cat, state, rng).candidates)

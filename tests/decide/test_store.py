@@ -108,6 +108,9 @@ def test_duckdb_decisions_survive_a_reopen(tmp_path: Path) -> None:
     db.close()
     db = Database.open(tmp_path)
     try:
-        assert DuckDBDecisionLog(db).get("d1") == decision(1)
+        reopened = DuckDBDecisionLog(db)
+        assert reopened.get("d1") == decision(1)
+        contacts, _ = reopened.history("p1", since=NOW - timedelta(days=1))
+        assert [c.experience_id for c in contacts] == ["a"]
     finally:
         db.close()

@@ -126,12 +126,25 @@ class DuckDBDecisionLog:
         self._cache: OrderedDict[str, _Recent] = OrderedDict()
         self._cache_size = cache_profiles
         _create(db)
+        # profiles that have any history at all: most decisions are for people decide has
+        # never offered anything, and for them no query is needed
+        self._known: set[str] = {
+            r[0]
+            for r in db.cursor()
+            .execute(
+                "SELECT DISTINCT profile_id FROM decide_offers UNION "
+                "SELECT DISTINCT profile_id FROM decide_feedback WHERE profile_id IS NOT NULL"
+            )
+            .fetchall()
+        }
 
     def save(self, decision: Decision) -> None:
         with self._lock:
             if not self._pending:
                 self._oldest = time.monotonic()
             self._pending[decision.decision_id] = decision
+            if decision.experiences:
+                self._known.add(decision.profile_id)
             cached = self._cache.get(decision.profile_id)
             if cached is not None:
                 cached.contacts.extend(
@@ -245,6 +258,8 @@ class DuckDBDecisionLog:
 
     def history(self, profile_id: str, *, since: datetime) -> History:
         with self._lock:
+            if profile_id not in self._known:
+                return History([], frozenset())
             cached = self._cache.get(profile_id)
             if cached is not None and cached.since <= since:
                 self._cache.move_to_end(profile_id)
