@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 import waymark
-from waymark.cli import demo, events, importing, inspect, serve, simulate
+from waymark.cli import demo, events, importing, inspect, profile, serve, simulate
 from waymark.core.errors import ConfigError, TerminalError, ValidationError, WaymarkError
 
 # One line per area; each module exposes ``commands: list[click.Command]``.
@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     demo,
     inspect,
     simulate,
+    profile,
 )
 
 

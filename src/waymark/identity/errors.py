@@ -5,13 +5,15 @@ WaymarkError
 │   └── IdentityConfigError        identity.config_invalid  (names the field, file, line)
 ├── ValidationError
 │   └── UnknownIdentifierType      identity.unknown_type
-└── NotFound
-    └── ProfileNotFound            identity.profile_not_found
+├── NotFound
+│   └── ProfileNotFound            identity.profile_not_found
+└── TransientError
+    └── IdentityUnavailable        identity.unavailable  (not set up on this server)
 """
 
 from __future__ import annotations
 
-from waymark.core.errors import ConfigError, NotFound, ValidationError
+from waymark.core.errors import ConfigError, NotFound, TransientError, ValidationError
 
 
 class IdentityConfigError(ConfigError):
@@ -24,3 +26,7 @@ class UnknownIdentifierType(ValidationError):
 
 class ProfileNotFound(NotFound):
     code = "identity.profile_not_found"
+
+
+class IdentityUnavailable(TransientError):
+    code = "identity.unavailable"

@@ -10,6 +10,7 @@ from waymark.core.clock import Clock, SystemClock
 from waymark.core.ports import EventLog
 from waymark.core.settings import Settings
 from waymark.decide.api import Decider
+from waymark.identity.api import IdentityService
 from waymark.ingest.api import IngestLimits
 from waymark.runtime.committer import GroupCommitter
 from waymark.runtime.pipeline import Pipeline
@@ -27,6 +28,7 @@ class Services:
     stats: IngestStats
     started_at: datetime = field(default_factory=lambda: SystemClock().now())
     decide: Decider | None = None
+    identity: IdentityService | None = None
 
 
 def build_services(
