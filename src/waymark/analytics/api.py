@@ -7,18 +7,41 @@ Other packages import only this module, ``waymark.analytics.contracts`` and
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 import duckdb
 import pyarrow as pa
 
+from waymark.analytics import _cohorts, _coverage, _hourglass, _insights, _transitions
 from waymark.analytics._funnel import run_funnel, validate
-from waymark.analytics.contracts import FunnelQuery, FunnelResult
+from waymark.analytics._journey_tables import journey_tables
+from waymark.analytics.config import AnalyticsConfig
+from waymark.analytics.contracts import (
+    CohortsReport,
+    ContentItem,
+    CoverageReport,
+    FunnelQuery,
+    FunnelResult,
+    HourglassReport,
+    InsightsReport,
+    TransitionsReport,
+)
+from waymark.analytics.errors import InvalidQuery
+from waymark.journey.contracts import JourneyModel, JourneyState
 
-__all__ = ["Analytics", "EventSource", "funnel", "validate_funnel"]
+__all__ = [
+    "Analytics",
+    "AnalyticsConfig",
+    "EventSource",
+    "JourneyData",
+    "funnel",
+    "validate_funnel",
+]
 
 EventSource: TypeAlias = pa.Table | pa.RecordBatchReader | duckdb.DuckDBPyRelation
 """Events with the columns of ``core.eventframe.EVENT_SCHEMA`` plus a profile column."""
@@ -32,12 +55,44 @@ def _table(source: EventSource) -> pa.Table:
     return source.to_arrow_table()
 
 
+@dataclass(frozen=True)
+class JourneyData:
+    """The journey engine's output as reports read it: its models, every stage change
+    (``schemas.TRANSITION_SCHEMA``) and where every profile stands (``schemas.STATE_SCHEMA``).
+    """
+
+    models: Sequence[JourneyModel]
+    transitions: pa.Table
+    states: pa.Table
+
+    @classmethod
+    def from_states(
+        cls, models: Sequence[JourneyModel], states: Iterable[JourneyState]
+    ) -> JourneyData:
+        """From the engine's ``JourneyState``s (their histories are the transitions)."""
+        transitions, table = journey_tables(states)
+        return cls(models=tuple(models), transitions=transitions, states=table)
+
+    def model(self, name: str | None) -> JourneyModel:
+        """The model called ``name`` (the first one when None); ``InvalidQuery`` otherwise."""
+        if not self.models:
+            raise InvalidQuery("no journey model is configured", field="model")
+        if name is None:
+            return self.models[0]
+        for model in self.models:
+            if model.name == name:
+                return model
+        known = ", ".join(m.name for m in self.models)
+        raise InvalidQuery(f"no journey model {name!r} (known: {known})", field="model")
+
+
 class Analytics:
     """The analytics engine: an in-memory DuckDB used as a vectorised query engine over Arrow
     inputs (it stores nothing). Build one and reuse it: opening DuckDB costs more than a small
     report. Each call works on its own cursor, so threads may share an engine."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: AnalyticsConfig | None = None) -> None:
+        self.config = config if config is not None else AnalyticsConfig()
         self._db = duckdb.connect(":memory:")
         self._lock = threading.Lock()
 
@@ -77,6 +132,97 @@ class Analytics:
             return run_funnel(
                 cursors.new, query, _table(events), profile=profile, transitions=transitions
             )
+
+    def hourglass(
+        self,
+        journeys: JourneyData,
+        *,
+        as_of: datetime,
+        model: str | None = None,
+        product: str | None = None,
+    ) -> HourglassReport:
+        """Per product (all when None): customers per stage now and their status as of
+        ``as_of``, how many reached each stage, stage-to-stage conversion, median and p90 time
+        in stage, drop-outs, and the products side by side."""
+        with self._cursors() as cursors:
+            return _hourglass.hourglass(
+                cursors.new(),
+                journeys.model(model),
+                journeys.transitions,
+                journeys.states,
+                as_of=as_of,
+                product=product,
+                config=self.config,
+            )
+
+    def transitions(
+        self,
+        journeys: JourneyData,
+        *,
+        model: str | None = None,
+        product: str | None = None,
+        paths: int = 10,
+    ) -> TransitionsReport:
+        """Stage moves (matrix and Sankey links, with skips and moves back) and the commonest
+        paths before purchase."""
+        with self._cursors() as cursors:
+            return _transitions.transitions(
+                cursors.new(),
+                journeys.model(model),
+                journeys.transitions,
+                journeys.states,
+                product=product,
+                paths=paths,
+            )
+
+    def cohorts(
+        self,
+        journeys: JourneyData,
+        *,
+        as_of: datetime,
+        model: str | None = None,
+        product: str | None = None,
+        period: Literal["week", "month"] = "month",
+        by_entry_stage: bool = False,
+    ) -> CohortsReport:
+        """Cohorts by journey entry period (and entry stage): the share reaching each stage;
+        and retention curves after purchase."""
+        with self._cursors() as cursors:
+            return _cohorts.cohorts(
+                cursors.new(),
+                journeys.model(model),
+                journeys.transitions,
+                journeys.states,
+                as_of=as_of,
+                product=product,
+                period=period,
+                by_entry_stage=by_entry_stage,
+                retention_days=self.config.retention_days,
+            )
+
+    def coverage(
+        self,
+        journeys: JourneyData,
+        content: Sequence[ContentItem],
+        *,
+        as_of: datetime,
+        model: str | None = None,
+    ) -> CoverageReport:
+        """Content made for each stage of each product against the customers there now."""
+        report = self.hourglass(journeys, as_of=as_of, model=model)
+        return _coverage.coverage(report, content)
+
+    def insights(
+        self,
+        journeys: JourneyData,
+        *,
+        as_of: datetime,
+        content: Sequence[ContentItem] | None = None,
+    ) -> InsightsReport:
+        """The ranked to-do list over every model (content gaps when ``content`` is given)."""
+        reports = [self.hourglass(journeys, as_of=as_of, model=m.name) for m in journeys.models]
+        known = None if content is None else _coverage.coverage_of(content)
+        return InsightsReport(as_of=as_of, insights=_insights.insights(reports, self.config, known))
 
     def close(self) -> None:
         self._db.close()

@@ -117,3 +117,159 @@ class FunnelResult(msgspec.Struct, frozen=True, kw_only=True):
     """Per breakdown value, the count at each step."""
     mode: FunnelMode = "ordered"
     window_seconds: int = 0
+
+
+# -- journey reports -----------------------------------------------------------------------------
+
+Status = Literal["active", "stalled", "lapsed"]
+MoveKind = Literal["enter", "forward", "skip", "back"]
+ENTRY: Final = "(entry)"
+"""The ``from`` of a move that entered the journey."""
+
+
+class StageReport(msgspec.Struct, frozen=True, kw_only=True):
+    """One stage of one product's journey."""
+
+    stage: str
+    title: str
+    phase: str
+    customers: int
+    """Profiles at this stage now."""
+    active: int
+    stalled: int
+    """At this stage for longer than its ``stall_after`` without moving on."""
+    lapsed: int
+    """Post-purchase, without evidence for longer than its ``lapse_after`` (gone away)."""
+    reached: int
+    """Profiles whose furthest stage is this one or later (skipping counts as passing)."""
+    entered: int
+    """Profiles that were ever placed at this stage."""
+    conversion_to_next: float | None
+    """``reached`` of the next stage over ``reached`` of this one."""
+    moved_on: float | None
+    """Share of those who entered this stage who later moved to a later stage."""
+    dropped: int
+    """Profiles whose furthest stage is this one and who are now stalled or lapsed."""
+    median_seconds: float | None
+    """Median time in this stage over completed stays (entry to the next move)."""
+    p90_seconds: float | None
+
+
+class ProductHourglass(msgspec.Struct, frozen=True, kw_only=True):
+    product: str
+    title: str
+    customers: int
+    stages: list[StageReport]
+    comparison: dict[str, float | None]
+    """``traffic_to_trial``, ``trial_to_purchase``, ``purchase_to_advocacy`` (and
+    ``traffic_to_purchase``) as shares of ``reached``."""
+
+
+class HourglassReport(msgspec.Struct, frozen=True, kw_only=True):
+    model: str
+    as_of: datetime
+    products: list[ProductHourglass]
+
+
+class TransitionLink(msgspec.Struct, frozen=True, kw_only=True):
+    from_: str = msgspec.field(name="from")
+    """The stage left, or ``(entry)``."""
+    to: str
+    count: int
+    kind: MoveKind
+
+
+class PathCount(msgspec.Struct, frozen=True, kw_only=True):
+    path: list[str]
+    count: int
+
+
+class TransitionsReport(msgspec.Struct, frozen=True, kw_only=True):
+    """Stage moves of one model (one product or all), as Sankey links and a matrix."""
+
+    model: str
+    product: str | None
+    stages: list[str]
+    links: list[TransitionLink]
+    matrix: list[list[int]]
+    """``matrix[i][j]``: moves from row i to column j; row 0 is ``(entry)``, then the stages
+    in model order; columns are the stages."""
+    paths_to_purchase: list[PathCount]
+    """The most common sequences of stages entered before the first purchase."""
+
+
+class Cohort(msgspec.Struct, frozen=True, kw_only=True):
+    label: str
+    entry_stage: str | None
+    size: int
+    shares: dict[str, float]
+    """Per stage, the share of the cohort that has reached it (or a later one)."""
+
+
+class RetentionCurve(msgspec.Struct, frozen=True, kw_only=True):
+    label: str
+    """The purchase period."""
+    size: int
+    days: list[int]
+    retained: list[float | None]
+    """Per day count, the share of purchasers at least that long ago still showing evidence
+    that long after purchase (None: nobody old enough)."""
+
+
+class CohortsReport(msgspec.Struct, frozen=True, kw_only=True):
+    model: str
+    product: str | None
+    period: Literal["week", "month"]
+    stages: list[str]
+    cohorts: list[Cohort]
+    retention: list[RetentionCurve]
+
+
+class Insight(msgspec.Struct, frozen=True, kw_only=True):
+    """One item of the to-do list: a sentence with its numbers and the report behind it."""
+
+    kind: str
+    text: str
+    customers: int
+    gap: float
+    """How far this is from the best comparable product (0..1)."""
+    score: float
+    """``customers * gap``: the ranking key."""
+    link: str
+    model: str
+    product: str
+    stage: str | None = None
+
+
+class InsightsReport(msgspec.Struct, frozen=True, kw_only=True):
+    as_of: datetime
+    insights: list[Insight]
+
+
+class ContentItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A piece of content (an experience of the decide catalog) as coverage counts it."""
+
+    id: str
+    products: tuple[str, ...] = ()
+    """Products it is about; empty: brand-wide (every product)."""
+    stages: dict[str, tuple[str, ...]] = {}
+    """Model -> the stages it is meant for; a model it does not name: any stage (generic)."""
+
+
+class CoverageRow(msgspec.Struct, frozen=True, kw_only=True):
+    product: str
+    stage: str
+    title: str
+    phase: str
+    customers: int
+    experiences: int
+    """Content made for this stage (and this product or brand-wide)."""
+    generic: int
+    """Content eligible at any stage of this model."""
+    gap: bool
+    """Customers are here and no content is made for this stage."""
+
+
+class CoverageReport(msgspec.Struct, frozen=True, kw_only=True):
+    model: str
+    rows: list[CoverageRow]
