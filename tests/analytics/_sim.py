@@ -39,9 +39,7 @@ def simulated_world(*, customers: int = 300, days: int = 60, seed: int = 3) -> W
     seq = 0
     for chunk in population.messages():
         records = [RawRecord(line=seq + i + 1, raw=encode(m)) for i, m in enumerate(chunk)]
-        parsed = parse_records(
-            records, source="sim", received_at=received, limits=IngestLimits()
-        )
+        parsed = parse_records(records, source="sim", received_at=received, limits=IngestLimits())
         events = [msgspec.structs.replace(e, seq=seq + i + 1) for i, e in enumerate(parsed.events)]
         seq += len(events)
         resolution = service.observe(events)

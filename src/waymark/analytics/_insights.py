@@ -75,8 +75,9 @@ def _conversion(report: HourglassReport, config: AnalyticsConfig) -> Iterator[In
             yield Insight(
                 kind="conversion",
                 text=(
-                    f"{_short(stage)} → {_short(nxt).lower()} for {product.title} converts {_pct(rate)} "
-                    f"vs {_pct(best_rate)} for {best.title}: {_n(stage.reached)} customers"
+                    f"{_short(stage)} → {_short(nxt).lower()} for {product.title} converts "
+                    f"{_pct(rate)} vs {_pct(best_rate)} for {best.title}: "
+                    f"{_n(stage.reached)} customers"
                 ),
                 customers=stage.reached,
                 gap=gap,
@@ -114,8 +115,9 @@ def _stuck(
             yield Insight(
                 kind=kind,
                 text=(
-                    f"{_n(count(stage))} customers {verb} in {_short(stage).lower()} for {product.title} "
-                    f"({_pct(share)} of those there vs {_pct(best_share)} for {best.title})"
+                    f"{_n(count(stage))} customers {verb} in {_short(stage).lower()} for "
+                    f"{product.title} ({_pct(share)} of those there vs {_pct(best_share)} for "
+                    f"{best.title})"
                 ),
                 customers=count(stage),
                 gap=gap,
