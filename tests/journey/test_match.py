@@ -33,7 +33,7 @@ def _python(model: JourneyModel, batch: list[Event]) -> set[Row]:
 
 def _sql(model: JourneyModel, batch: list[Event]) -> set[Row]:
     arrow = events_to_arrow(batch).to_batches()[0]
-    (table,) = evidence_tables([model], [(arrow, pa.array(["p"] * len(batch)))])
+    (table,), _ = evidence_tables([model], [(arrow, pa.array(["p"] * len(batch)))])
     if table.num_rows == 0:
         return set()
     leveled = [i for i, s in enumerate(model.stages) if s.levels]
