@@ -2,6 +2,7 @@
 // table beside it in the page, so the numbers are readable without the picture.
 
 import { fmtInt, fmtPct, humanize } from "./dom.js";
+import { shortTitle } from "./shapes.js";
 
 export const COLORS = {
   pre: "#2563eb",
@@ -119,7 +120,7 @@ export function hourglassOption(stages, { title = "" } = {}) {
         labelLine: { show: true, length: 8, lineStyle: { color: "#9ca3af" } },
         itemStyle: { borderColor: "#fff", borderWidth: 1 },
         data: stages.map((s) => ({
-          name: s.title ?? humanize(s.name),
+          name: shortTitle(s),
           value: s.count,
           itemStyle: { color: phaseColor(s) },
         })),
@@ -127,6 +128,9 @@ export function hourglassOption(stages, { title = "" } = {}) {
     ],
   };
 }
+
+// forward moves in the node colour; skips and moves back stand out
+const MOVE_COLORS = { skip: "#b45309", back: "#b91c1c" };
 
 /**
  * Sankey of stage moves. Moves go backwards and skip, which a Sankey cannot draw as cycles,
@@ -145,7 +149,8 @@ export function sankeyOption(links, stageOrder) {
     const target = right(link.to);
     names.add(source);
     names.add(target);
-    data.push({ source, target, value: link.count });
+    const color = MOVE_COLORS[link.kind];
+    data.push({ source, target, value: link.count, lineStyle: color ? { color, opacity: 0.45 } : undefined });
   }
   const rank = (name) => {
     const stage = name.replace(/^(from|to) /, "");
@@ -243,6 +248,24 @@ export function funnelBarsOption(steps) {
         },
       },
     ],
+  };
+}
+
+/** Retention after purchase: one line per purchase period, share still active by day. */
+export function retentionOption(curves) {
+  return {
+    grid: { left: 44, right: 16, top: 24, bottom: 28 },
+    legend: { top: 0, textStyle: { color: COLORS.text }, type: "scroll" },
+    tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "–" : fmtPct(v)) },
+    xAxis: { type: "value", name: "days", nameLocation: "end", axisLabel: { color: COLORS.muted } },
+    yAxis: { type: "value", min: 0, max: 1, axisLabel: { color: COLORS.muted, formatter: (v) => fmtPct(v) } },
+    series: curves.map((c) => ({
+      type: "line",
+      name: c.label,
+      showSymbol: false,
+      connectNulls: false,
+      data: c.days.map((d, i) => [d, c.retained[i]]),
+    })),
   };
 }
 

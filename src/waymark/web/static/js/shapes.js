@@ -28,6 +28,8 @@ export function normHourglass(data) {
         phase: pick(s, "phase"),
         is_purchase: Boolean(pick(s, "is_purchase")),
         count: num(pick(s, "customers", "count", "current")) ?? 0,
+        reached: num(pick(s, "reached")),
+        entered: num(pick(s, "entered")),
         conversion: num(pick(s, "conversion_to_next", "conversion")),
         median_seconds: num(pick(s, "median_seconds", "median_time_in_stage_seconds")),
         p90_seconds: num(pick(s, "p90_seconds", "p90_time_in_stage_seconds")),
@@ -41,7 +43,7 @@ export function normHourglass(data) {
     const product = String(pick(p, "product", "id", "name") ?? "");
     return {
       product,
-      title: pick(p, "title") ?? (product === "*" ? "Brand (no product)" : product),
+      title: product === "*" ? "Brand (no product)" : (pick(p, "title") ?? product),
       total: num(pick(p, "customers", "total")) ?? stages.reduce((sum, s) => sum + s.count, 0),
       stages,
       comparison: pick(p, "comparison", "conversions"),
@@ -49,7 +51,14 @@ export function normHourglass(data) {
   });
 }
 
+/** "Evaluation: assess satisfaction of needs" -> "Evaluation" (charts and tight tables). */
+export function shortTitle(stage) {
+  const title = String(stage.title ?? "");
+  return title.split(":", 1)[0].trim() || humanize(stage.name ?? stage.stage);
+}
+
 const COMPARISON_LABELS = {
+  traffic_to_purchase: "Traffic → purchase",
   traffic_to_trial: "Traffic → trial",
   trial_to_purchase: "Trial → purchase",
   purchase_to_advocacy: "Purchase → advocacy",
@@ -90,8 +99,8 @@ export function reportHref(link) {
   if (!match) return null;
   const report = match[1];
   const query = new URLSearchParams(match[2] ? match[2].slice(1) : "");
-  if (report === "content" || report === "coverage") return "#/catalog";
-  const section = ["hourglass", "transitions", "funnel", "cohorts"].includes(report) ? report : "hourglass";
+  const known = ["hourglass", "transitions", "funnel", "cohorts", "coverage"];
+  const section = known.includes(report) ? report : "hourglass";
   const params = new URLSearchParams({ section });
   for (const key of ["model", "product"]) if (query.get(key)) params.set(key, query.get(key));
   return `#/overview?${params}`;
@@ -111,27 +120,59 @@ export function normInsights(data) {
   });
 }
 
-/** GET /api/v1/analytics/transitions -> { links: [{ from, to, count }], stages }. */
+/** GET /api/v1/analytics/transitions -> { links: [{ from, to, count, kind }], stages, paths }. */
 export function normTransitions(data, products) {
   const raw = Array.isArray(data) ? data : list(pick(data, "links", "transitions", "moves"));
-  const links = raw.map((l) => ({
-    from: pick(l, "from", "from_stage", "source") ?? null,
-    to: pick(l, "to", "to_stage", "target"),
-    count: num(pick(l, "count", "customers", "value")) ?? 0,
-  })).filter((l) => l.to);
+  const links = raw.map((l) => {
+    const from = pick(l, "from", "from_stage", "source") ?? null;
+    return {
+      from: from === "(entry)" ? null : from,
+      to: pick(l, "to", "to_stage", "target"),
+      count: num(pick(l, "count", "customers", "value")) ?? 0,
+      kind: pick(l, "kind"),
+    };
+  }).filter((l) => l.to);
   const stages = list(pick(data, "stages")).map((s) => (typeof s === "string" ? s : pick(s, "stage", "name")));
-  return { links, stages: stages.length ? stages : (products[0]?.stages ?? []).map((s) => s.name) };
+  const paths = list(pick(data, "paths_to_purchase")).map((p) => ({ path: list(p.path), count: num(p.count) ?? 0 }));
+  return { links, paths, stages: stages.length ? stages : (products[0]?.stages ?? []).map((s) => s.name) };
 }
 
 /** GET /api/v1/analytics/cohorts -> { cohorts: [{ label, size, shares }], stages }. */
 export function normCohorts(data, products) {
   const raw = Array.isArray(data) ? data : list(pick(data, "cohorts"));
   const cohorts = raw.map((c) => ({
-    label: String(pick(c, "label", "cohort", "entry_week", "entry_month", "period") ?? ""),
+    label: [pick(c, "label", "cohort", "period"), pick(c, "entry_stage") ? `at ${humanize(pick(c, "entry_stage"))}` : null]
+      .filter(Boolean).join(" "),
     size: num(pick(c, "size", "customers", "count")),
     shares: pick(c, "shares", "reached", "share_reaching") ?? {},
   }));
   let stages = list(pick(data, "stages")).map((s) => (typeof s === "string" ? s : pick(s, "stage", "name")));
   if (!stages.length) stages = (products[0]?.stages ?? []).map((s) => s.name);
-  return { cohorts, stages };
+  const retention = list(pick(data, "retention")).map((r) => ({
+    label: String(pick(r, "label") ?? ""),
+    size: num(pick(r, "size")),
+    days: list(pick(r, "days")),
+    retained: list(pick(r, "retained")),
+  })).filter((r) => r.days.length);
+  return { cohorts, stages, retention };
+}
+
+/** GET /api/v1/analytics/coverage -> rows of content against customers per stage. */
+export function normCoverage(data) {
+  const raw = Array.isArray(data) ? data : list(pick(data, "rows", "coverage"));
+  return raw.map((r) => {
+    const row = {
+      product: String(pick(r, "product") ?? ""),
+      name: pick(r, "stage"),
+      title: pick(r, "title"),
+      phase: pick(r, "phase"),
+      customers: num(pick(r, "customers")) ?? 0,
+      experiences: num(pick(r, "experiences")) ?? 0,
+      generic: num(pick(r, "generic")) ?? 0,
+      gap: Boolean(pick(r, "gap")),
+    };
+    row.short = shortTitle(row);
+    row.phaseClass = phaseClass(row);
+    return row;
+  });
 }

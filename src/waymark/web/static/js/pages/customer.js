@@ -206,16 +206,17 @@ async function timelineView(params, ctx) {
   draw();
 
   const more = h("button", { type: "button", class: "button-quiet" }, "Load older events");
-  more.hidden = events.state !== "ok" || normEvents(events.data).length < PAGE;
+  // the timeline answer says where the next page starts (null on the last page)
+  let nextBefore = events.state === "ok" ? events.data?.next_before ?? null : null;
+  more.hidden = !nextBefore;
   more.addEventListener("click", async () => {
-    const oldest = items.filter((i) => i.kind === "event").map((i) => i.at).sort()[0];
     more.disabled = true;
-    const older = await get(eventsEndpoint, { params, query: { limit: PAGE, before: oldest } });
+    const older = await get(eventsEndpoint, { params, query: { limit: PAGE, before: nextBefore } });
     more.disabled = false;
     if (!ctx.isCurrent() || older.state !== "ok") return;
-    const page = normEvents(older.data);
-    items = items.concat(page);
-    more.hidden = page.length < PAGE;
+    items = items.concat(normEvents(older.data));
+    nextBefore = older.data?.next_before ?? null;
+    more.hidden = !nextBefore;
     draw();
   });
   if (!items.length && !notes.length) return empty("No events yet", "Events appear here as soon as the customer is seen.");

@@ -1,15 +1,16 @@
 // Overview: the live event rate, the to-do list, the hourglass per product, the product
-// comparison, stage moves, the funnel builder and cohorts. Refreshes itself while open.
+// comparison, stage moves, the funnel builder, cohorts and content coverage. Refreshes itself
+// while open, keeping what the reader opened or chose.
 
 import { get } from "../api.js";
-import { cohortOption, draw, hourglassOption, rateOption, sankeyOption } from "../charts.js";
+import { cohortOption, draw, hourglassOption, rateOption, retentionOption, sankeyOption } from "../charts.js";
 import {
-  empty, fillFrom, fmtDuration, fmtInt, fmtPct, fmtRate, fmtTime, h, humanize, mount, notOk, section, table,
+  empty, fillFrom, fmtDuration, fmtInt, fmtPct, fmtRate, fmtTime, h, humanize, mount, notOk, section, table, uid,
 } from "../dom.js";
 import { channelIcon } from "../icons.js";
 import { funnelBuilder } from "./funnel.js";
 import {
-  normCohorts, normComparison, normHourglass, normInsights, normTransitions,
+  normCohorts, normComparison, normCoverage, normHourglass, normInsights, normTransitions, shortTitle,
 } from "../shapes.js";
 
 const REFRESH_MS = 30000;
@@ -18,39 +19,53 @@ const ENDPOINTS = {
   insights: "/api/v1/analytics/insights",
   transitions: "/api/v1/analytics/transitions",
   cohorts: "/api/v1/analytics/cohorts",
+  coverage: "/api/v1/analytics/coverage",
+  inspect: "/api/v1/inspect",
 };
+// the journey models Waymark ships; a server's own model can be named in the URL (?model=)
+const MODELS = ["hourglass", "value-journey", "buy-own-advocate"];
 
 export async function render(main, ctx) {
+  const model = ctx.query.model || "hourglass";
   const charts = new Set();
-  const keep = (handle) => {
-    charts.add(handle);
+  const dataCharts = new Set();
+  const keep = (set) => (handle) => {
+    set.add(handle);
     return handle;
   };
   const disposeAll = (set) => {
     for (const c of set) c.dispose();
     set.clear();
   };
-  const model = ctx.query.model || "hourglass";
+  const state = { sankeyProduct: ctx.query.product ?? "", products: [] };
 
   const live = section("Live event rate", { id: "live" });
   const logStats = h("div", { class: "log-stats" });
   const todo = section("To do", { id: "insights" });
-  const hourglass = section("Hourglass per product", { id: "hourglass", className: "hourglass-section" });
+  const hourglass = section("Hourglass per product", { id: "hourglass" });
   const comparison = section("Product comparison", { id: "comparison" });
   const moves = section("Stage moves", { id: "transitions" });
   const funnel = section("Funnel builder", { id: "funnel" });
   const cohorts = section("Cohorts", { id: "cohorts" });
+  const coverage = section("Content coverage", { id: "coverage" });
+
+  const modelId = uid("model");
+  const modelSelect = h("select", { id: modelId },
+    [...new Set([model, ...MODELS])].map((m) => h("option", { value: m, selected: m === model }, humanize(m))));
+  modelSelect.addEventListener("change", () => ctx.navigate(`#/overview?model=${encodeURIComponent(modelSelect.value)}`));
 
   mount(main,
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, "Overview"),
         h("p", {}, "Where customers stand on their journeys, where they stall, and what to fix next.")),
-      h("p", { class: "hint" }, `Journey model: ${humanize(model)} · refreshes every ${REFRESH_MS / 1000} s`)),
+      h("div", { class: "inline-form" },
+        h("div", { class: "field" }, h("label", { for: modelId }, "Journey model"), modelSelect),
+        h("p", { class: "hint" }, `Refreshes every ${REFRESH_MS / 1000} s`))),
     h("div", { class: "grid-2" }, live.el, todo.el),
     hourglass.el,
     h("div", { class: "grid-2" }, comparison.el, moves.el),
     funnel.el,
-    cohorts.el);
+    h("div", { class: "grid-2" }, cohorts.el, coverage.el));
 
   // live rate: the app polls /healthz; this card draws the history it keeps
   const rateText = h("span", { class: "value", id: "live-rate-value" }, "…");
@@ -62,7 +77,7 @@ export async function render(main, ctx) {
       h("div", { class: "stat" }, totalText, h("div", { class: "label" }, "events accepted since start"))),
     rateEl,
     logStats);
-  const rateChart = keep(draw(rateEl, rateOption(ctx.live.history)));
+  const rateChart = keep(charts)(draw(rateEl, rateOption(ctx.live.history)));
   const onHealth = (event) => {
     rateText.textContent = fmtRate(event.detail.events_per_second);
     totalText.textContent = fmtInt(event.detail.accepted_total);
@@ -72,39 +87,58 @@ export async function render(main, ctx) {
   const last = ctx.live.history.at(-1);
   if (last) onHealth({ detail: { events_per_second: last.rate, accepted_total: last.total } });
 
-  const dataCharts = new Set();
+  const drawMoves = () => fillFrom(moves.body, () => sankey(model, state, dataCharts, drawMoves), { isCurrent: ctx.isCurrent });
+
   const refresh = async () => {
     const current = ctx.isCurrent;
+    // what the reader opened survives the refresh
+    const open = new Set([...main.querySelectorAll("details[open][data-key]")].map((d) => d.dataset.key));
     const result = await get(ENDPOINTS.hourglass, { query: { model } });
-    if (!current()) return;
+    if (!current()) return state.products;
     disposeAll(dataCharts);
-    const products = result.state === "ok" ? normHourglass(result.data) : [];
+    state.products = result.state === "ok" ? normHourglass(result.data) : [];
     await Promise.all([
-      fillFrom(hourglass.body, () => hourglassCards(result, products, dataCharts), { isCurrent: current }),
-      fillFrom(comparison.body, () => comparisonTable(result, products), { isCurrent: current }),
+      fillFrom(hourglass.body, () => hourglassCards(result, state.products, dataCharts), { isCurrent: current }),
+      fillFrom(comparison.body, () => comparisonTable(result, state.products), { isCurrent: current }),
       fillFrom(todo.body, () => insightsList(), { isCurrent: current }),
       fillFrom(logStats, () => logView(), { isCurrent: current }),
-      fillFrom(moves.body, () => sankey(model, products, dataCharts), { isCurrent: current }),
-      fillFrom(cohorts.body, () => cohortView(model, products, dataCharts), { isCurrent: current }),
+      drawMoves(),
+      fillFrom(cohorts.body, () => cohortView(model, state.products, dataCharts), { isCurrent: current }),
+      fillFrom(coverage.body, () => coverageView(model), { isCurrent: current }),
     ]);
-    return products;
+    for (const d of main.querySelectorAll("details[data-key]")) if (open.has(d.dataset.key)) d.open = true;
+    return state.products;
   };
-  const products = await refresh();
-  await fillFrom(funnel.body, () => funnelBuilder({ model, products, charts: keep }));
-  // a link from the to-do list names the report section to show
-  const target = ctx.query.section && document.getElementById(ctx.query.section);
-  if (target) target.scrollIntoView();
-  let timer = setInterval(() => {
+  await refresh();
+  await fillFrom(funnel.body, () => funnelBuilder({ model, products: state.products, charts: keep(charts) }));
+  reveal(main, ctx.query);
+
+  const timer = setInterval(() => {
     if (document.visibilityState === "visible") refresh();
   }, REFRESH_MS);
-
   return () => {
     clearInterval(timer);
-    timer = null;
     window.removeEventListener("waymark:health", onHealth);
     disposeAll(dataCharts);
     disposeAll(charts);
   };
+}
+
+/** A link from the to-do list names a section (and a product): show and open it. */
+function reveal(main, query) {
+  const section = query.section && main.querySelector(`#${CSS.escape(query.section)}`);
+  if (!section) return;
+  let target = section;
+  if (query.product) {
+    const card = section.querySelector(`[data-product="${CSS.escape(query.product)}"]`);
+    if (card) {
+      target = card;
+      card.classList.add("highlight");
+      const details = card.querySelector("details");
+      if (details) details.open = true;
+    }
+  }
+  target.scrollIntoView({ block: "start" });
 }
 
 function hourglassCards(result, products, charts) {
@@ -115,15 +149,14 @@ function hourglassCards(result, products, charts) {
   }
   const grid = h("div", { class: "grid" });
   for (const product of products) {
-    const chartEl = h("div", { class: "chart", role: "img", "aria-label": `Hourglass of ${product.title}: customers per stage` });
-    const details = h("details", { class: "data-table" },
+    const chartEl = h("div", { class: "chart hourglass-chart", role: "img", "aria-label": `Hourglass of ${product.title}: customers per stage` });
+    const details = h("details", { class: "data-table", "data-key": `hourglass:${product.product}` },
       h("summary", {}, "Numbers per stage"),
       h("div", { class: "table-wrap" }, stageTable(product)));
-    const card = h("article", { class: "card hourglass-card", "data-product": product.product },
+    grid.append(h("article", { class: "card hourglass-card", "data-product": product.product },
       h("div", { class: "section-head" }, h("h3", {}, product.title),
         h("span", { class: "badge badge-info" }, `${fmtInt(product.total)} customers`)),
-      chartEl, details);
-    grid.append(card);
+      chartEl, details));
     charts.add(draw(chartEl, hourglassOption(product.stages)));
   }
   return grid;
@@ -131,8 +164,9 @@ function hourglassCards(result, products, charts) {
 
 function stageTable(product) {
   return table(`Customers per stage for ${product.title}`, [
-    { label: "Stage", value: (s) => h("span", { class: `stage-${s.phaseClass}` }, s.title) },
+    { label: "Stage", value: (s) => h("span", { class: `stage-${s.phaseClass}`, title: s.title }, shortTitle(s)) },
     { label: "Customers", value: (s) => fmtInt(s.count), numeric: true },
+    { label: "Reached", value: (s) => fmtInt(s.reached), numeric: true },
     { label: "To next", value: (s) => fmtPct(s.conversion), numeric: true },
     { label: "Median time", value: (s) => fmtDuration(s.median_seconds), numeric: true },
     { label: "p90 time", value: (s) => fmtDuration(s.p90_seconds), numeric: true },
@@ -146,17 +180,15 @@ function comparisonTable(result, products) {
   if (result.state !== "ok") return notOk(result, "Product comparison", `GET ${ENDPOINTS.hourglass}`);
   const rows = normComparison(result.data, products);
   if (!rows.length) return empty("Nothing to compare yet", "Comparison needs customers on at least one product.");
-  const keys = rows.columns;
   return h("div", { class: "table-wrap" }, table("Conversion by product", [
     { label: "Product", value: (r) => r.title },
-    ...keys.map((k) => ({ label: k.label, value: (r) => fmtPct(r.values[k.key]), numeric: true })),
-  ], rows));
+    ...rows.columns.map((k) => ({ label: k.label, value: (r) => fmtPct(r.values[k.key]), numeric: true })),
+  ], rows, { className: "comparison-table", rowAttrs: (r) => ({ "data-product": r.product }) }));
 }
 
 async function logView() {
-  const endpoint = "/api/v1/inspect";
-  const result = await get(endpoint);
-  if (result.state !== "ok") return notOk(result, "The event log", `GET ${endpoint}`);
+  const result = await get(ENDPOINTS.inspect);
+  if (result.state !== "ok") return notOk(result, "The event log", `GET ${ENDPOINTS.inspect}`);
   const stats = result.data;
   const channels = Object.entries(stats.by_channel ?? {}).sort((a, b) => b[1] - a[1]);
   return [
@@ -182,33 +214,88 @@ async function insightsList() {
         item.href ? [" · ", h("a", { href: item.href }, item.linkText)] : null)))));
 }
 
-async function sankey(model, products, charts) {
-  const result = await get(ENDPOINTS.transitions, { query: { model } });
+async function sankey(model, state, charts, redraw) {
+  const query = { model, product: state.sankeyProduct || undefined };
+  const result = await get(ENDPOINTS.transitions, { query });
   if (result.state !== "ok") return notOk(result, "Stage moves", `GET ${ENDPOINTS.transitions}`);
-  const { links, stages } = normTransitions(result.data, products);
-  if (!links.length) return empty("No stage moves yet", "Moves appear when customers change stage.");
+  const { links, stages, paths } = normTransitions(result.data, state.products);
+  const selectId = uid("sankey-product");
+  const select = h("select", { id: selectId },
+    h("option", { value: "" }, "All products"),
+    state.products.map((p) => h("option", { value: p.product, selected: p.product === state.sankeyProduct }, p.title)));
+  select.addEventListener("change", () => {
+    state.sankeyProduct = select.value;
+    redraw();
+  });
+  const picker = h("div", { class: "inline-form" }, h("label", { for: selectId }, "Product"), select);
+  if (!links.length) return [picker, empty("No stage moves yet", "Moves appear when customers change stage.")];
   const chartEl = h("div", { class: "chart chart-tall", role: "img", "aria-label": "Sankey diagram of stage moves" });
-  charts.add(draw(chartEl, sankeyOption(links, stages)));
+  if (state.sankeyChart) state.sankeyChart.dispose();
+  state.sankeyChart = draw(chartEl, sankeyOption(links, stages));
+  charts.add(state.sankeyChart);
   const top = [...links].sort((a, b) => b.count - a.count).slice(0, 12);
-  return [chartEl, h("details", { class: "data-table" }, h("summary", {}, "Largest moves"),
-    table("Largest stage moves", [
-      { label: "From", value: (l) => (l.from ? humanize(l.from) : "(entry)") },
-      { label: "To", value: (l) => humanize(l.to) },
-      { label: "Customers", value: (l) => fmtInt(l.count), numeric: true },
-    ], top))];
+  return [
+    picker,
+    chartEl,
+    h("p", { class: "hint legend" },
+      h("span", { class: "swatch swatch-forward" }), "forward ",
+      h("span", { class: "swatch swatch-skip" }), "skip ",
+      h("span", { class: "swatch swatch-back" }), "back"),
+    h("details", { class: "data-table", "data-key": "moves" }, h("summary", {}, "Largest moves"),
+      table("Largest stage moves", [
+        { label: "From", value: (l) => (l.from ? humanize(l.from) : "(entry)") },
+        { label: "To", value: (l) => humanize(l.to) },
+        { label: "Move", value: (l) => humanize(l.kind ?? "") },
+        { label: "Customers", value: (l) => fmtInt(l.count), numeric: true },
+      ], top, { className: "moves-table" })),
+    paths.length
+      ? h("details", { class: "data-table", "data-key": "paths" }, h("summary", {}, "Paths before purchase"),
+        table("Most common paths before the first purchase", [
+          { label: "Path", value: (p) => p.path.map(humanize).join(" → ") },
+          { label: "Customers", value: (p) => fmtInt(p.count), numeric: true },
+        ], paths))
+      : null,
+  ];
 }
 
 async function cohortView(model, products, charts) {
   const result = await get(ENDPOINTS.cohorts, { query: { model } });
   if (result.state !== "ok") return notOk(result, "Cohorts", `GET ${ENDPOINTS.cohorts}`);
-  const { cohorts, stages } = normCohorts(result.data, products);
+  const { cohorts, stages, retention } = normCohorts(result.data, products);
   if (!cohorts.length) return empty("No cohorts yet", "Cohorts group customers by the week they entered.");
   const chartEl = h("div", { class: "chart", role: "img", "aria-label": "Share of each cohort reaching each stage" });
   charts.add(draw(chartEl, cohortOption(cohorts, stages)));
-  return [chartEl, h("details", { class: "data-table" }, h("summary", {}, "Cohort table"),
+  const nodes = [chartEl, h("details", { class: "data-table", "data-key": "cohorts" }, h("summary", {}, "Cohort table"),
     h("div", { class: "table-wrap" }, table("Share of each cohort reaching each stage", [
       { label: "Cohort", value: (c) => c.label },
       { label: "Customers", value: (c) => fmtInt(c.size), numeric: true },
       ...stages.map((s) => ({ label: humanize(s), value: (c) => fmtPct(c.shares[s]), numeric: true })),
     ], cohorts)))];
+  if (retention.length) {
+    const retentionEl = h("div", { class: "chart chart-small", role: "img", "aria-label": "Retention after purchase by purchase period" });
+    charts.add(draw(retentionEl, retentionOption(retention)));
+    nodes.push(h("h3", { class: "subhead" }, "Retention after purchase"), retentionEl);
+  }
+  return nodes;
+}
+
+async function coverageView(model) {
+  const result = await get(ENDPOINTS.coverage, { query: { model } });
+  if (result.state !== "ok") return notOk(result, "Content coverage", `GET ${ENDPOINTS.coverage}`);
+  const rows = normCoverage(result.data).filter((r) => r.customers > 0 || r.experiences > 0);
+  if (!rows.length) return empty("Nothing to cover yet", "Coverage compares content per stage with the customers there.");
+  const gaps = rows.filter((r) => r.gap);
+  return [
+    h("p", {}, gaps.length
+      ? `${gaps.length} stage${gaps.length === 1 ? "" : "s"} with customers and no content made for them.`
+      : "Every stage with customers has content made for it."),
+    h("div", { class: "table-wrap" }, table("Content per stage against customers per stage", [
+      { label: "Product", value: (r) => (r.product === "*" ? "Brand" : r.product) },
+      { label: "Stage", value: (r) => h("span", { class: `stage-${r.phaseClass}` }, r.short) },
+      { label: "Customers", value: (r) => fmtInt(r.customers), numeric: true },
+      { label: "Content", value: (r) => fmtInt(r.experiences), numeric: true },
+      { label: "Generic", value: (r) => fmtInt(r.generic), numeric: true },
+      { label: "Gap", value: (r) => (r.gap ? h("span", { class: "badge badge-bad" }, "Gap") : "–") },
+    ], [...gaps, ...rows.filter((r) => !r.gap)], { className: "coverage-table", rowAttrs: (r) => ({ "data-product": r.product }) })),
+  ];
 }
