@@ -122,6 +122,8 @@ class _Cycle:
             run_id=t.run_id,
             profile_id=t.profile_id,
             channel=channel_of(flow, step),
+            context=t.run_context,
+            started_at=t.run_started_at,
         )
         self.done.append(StepDone(timer_id=t.timer_id, run_id=t.run_id, next=timer))
 
@@ -156,6 +158,7 @@ class _At:
         t, now = self.t, self.cycle.now
         assert t.run_id is not None
         assert t.profile_id is not None
+        fields.setdefault("created_at", t.first_tried_at or now)
         return MessageRow(
             message_id=t.timer_id,
             run_id=t.run_id,
@@ -164,7 +167,6 @@ class _At:
             step_id=self.step.id,
             channel=self.channel,
             status=status,
-            created_at=now,
             updated_at=now,
             **fields,
         )
@@ -273,7 +275,18 @@ class Engine:
         d, t, now, name = self._d, at.t, at.cycle.now, send.channel
         if t.payload is not None:
             # a send in flight before a crash, or a retry: same payload, same key
-            row = at.row("sending", attempts=t.attempts + 1)
+            row = at.row(
+                "sending",
+                attempts=t.attempts + 1,
+                payload=t.payload,
+                target=t.target,
+                subject=t.subject,
+                user_id=t.user_id,
+                anonymous_id=t.anonymous_id,
+                experience_id=t.experience_id,
+                decision_id=t.decision_id,
+                created_at=t.first_tried_at or now,
+            )
             at.sends.append(_Send(t, at.flow, at.step, name, row, _decode(t.payload)))
             return
         stale_after = at.flow.stale_after or d.config.stale
@@ -299,9 +312,14 @@ class Engine:
                 at.skip(reason)
                 return
             if verdict.action == "defer" and verdict.until is not None:
-                at.cycle.messages.append(at.row("scheduled", reason=reason, due_at=verdict.until))
                 at.cycle.rescheduled.append(
-                    Reschedule(timer_id=t.timer_id, due_at=verdict.until, attempts=t.attempts)
+                    Reschedule(
+                        timer_id=t.timer_id,
+                        due_at=verdict.until,
+                        attempts=t.attempts,
+                        state="deferred",
+                        reason=reason,
+                    )
                 )
                 return
         decided: DecidedContent | None = None
@@ -406,49 +424,30 @@ class Engine:
     def _outcome(self, s: _Send, result: Result, cycle: _Cycle) -> None:
         now, retry = cycle.now, self._d.config.retry
         row, attempts = s.row, s.row.attempts
-        stored = self._d.store.message(row.message_id) if row.payload is None else None
-        base = stored or row
         if result.ok:
-            cycle.messages.append(
-                msgspec.structs.replace(
-                    base,
-                    status="sent",
-                    reason="",
-                    attempts=attempts,
-                    sent_at=now,
-                    updated_at=now,
-                    due_at=None,
-                )
-            )
-            if (event := _sent_event(base, now)) is not None:
+            sent = msgspec.structs.replace(row, status="sent", reason="", sent_at=now)
+            cycle.messages.append(sent)
+            if (event := _sent_event(sent, now)) is not None:
                 cycle.events.append(event)
             cycle.advance(s.timer, s.flow, s.flow.after(s.step.id))
             return
         if result.transient and attempts < retry.attempts:
             due = now + backoff(retry, attempts, self._d.rng, retry_after=result.retry_after)
-            cycle.messages.append(
-                msgspec.structs.replace(
-                    base,
-                    status="retrying",
-                    reason=result.reason,
-                    attempts=attempts,
-                    updated_at=now,
-                    due_at=due,
-                )
-            )
             cycle.rescheduled.append(
-                Reschedule(timer_id=s.timer.timer_id, due_at=due, attempts=attempts)
+                Reschedule(
+                    timer_id=s.timer.timer_id,
+                    due_at=due,
+                    attempts=attempts,
+                    state="retrying",
+                    reason=result.reason,
+                )
             )
             return
         status: MessageStatus = "dead" if s.channel == "webhook" else "failed"
         reason = result.reason + (
             f" (gave up after {attempts} attempts)" if result.transient else ""
         )
-        cycle.messages.append(
-            msgspec.structs.replace(
-                base, status=status, reason=reason, attempts=attempts, updated_at=now, due_at=None
-            )
-        )
+        cycle.messages.append(msgspec.structs.replace(row, status=status, reason=reason))
         cycle.advance(s.timer, s.flow, s.flow.after(s.step.id))
 
     # -- calendar dates -------------------------------------------------------------------------

@@ -53,14 +53,16 @@ def new_run(
             profile_id=profile_id,
             channel=channel_of(flow, step),
         )
-    context = {"kind": kind, "trigger": trigger, "product": product}
+    text = _encode({"kind": kind, "trigger": trigger, "product": product}).decode()
+    if first is not None:
+        first = msgspec.structs.replace(first, context=text, started_at=at)
     return NewRun(
         run_id=rid,
         flow_id=flow.id,
         profile_id=profile_id,
         occurrence=occurrence,
         started_at=at,
-        context=_encode(context).decode(),
+        context=text,
         reentry=flow.doc.reentry,
         first=first,
     )

@@ -48,6 +48,10 @@ class NewTimer(msgspec.Struct, frozen=True, kw_only=True):
     profile_id: str | None = None
     channel: str | None = None
     """The send channel when the step is a send (for the "scheduled" delivery log)."""
+    context: str | None = None
+    """The run's trigger context (JSON), carried by each of its timers."""
+    started_at: datetime | None = None
+    """When the run's trigger happened."""
 
 
 class NewRun(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,20 +66,34 @@ class NewRun(msgspec.Struct, frozen=True, kw_only=True):
     first: NewTimer | None = None
 
 
+TimerState = Literal["pending", "sending", "retrying", "deferred"]
+"""``pending``: not tried yet; ``sending``: a delivery was in flight (a crash left it);
+``retrying``: waiting for the next attempt; ``deferred``: waiting for quiet hours to end."""
+
+
 class DueTimer(msgspec.Struct, frozen=True, kw_only=True):
+    """A due timer, with what a send recorded on its first attempt (re-sends reuse it)."""
+
     timer_id: str
     flow_id: str
     step_id: str
     due_at: datetime
     kind: TimerKind
-    state: Literal["pending", "sending"]
+    state: TimerState = "pending"
     attempts: int = 0
     run_id: str | None = None
     profile_id: str | None = None
+    channel: str | None = None
     run_context: str | None = None
     run_started_at: datetime | None = None
     payload: str | None = None
-    """The payload recorded when the send was first attempted (re-sends reuse it)."""
+    target: str = ""
+    subject: str = ""
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    experience_id: str | None = None
+    decision_id: str | None = None
+    first_tried_at: datetime | None = None
 
 
 class MessageRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -119,6 +137,8 @@ class Reschedule(msgspec.Struct, frozen=True, kw_only=True):
     timer_id: str
     due_at: datetime
     attempts: int
+    state: Literal["retrying", "deferred"]
+    reason: str = ""
 
 
 class Completion(msgspec.Struct, frozen=True, kw_only=True):
@@ -185,10 +205,14 @@ class FlowStore(Protocol):
         ...
 
     def record_sending(self, messages: Sequence[MessageRow]) -> None:
-        """Before delivering: the messages as ``sending``, their timers marked ``sending``."""
+        """Before delivering: each message's payload and details kept with its timer, the
+        timer marked ``sending`` (a crash before ``complete`` leaves it so)."""
         ...
 
-    def complete(self, completion: Completion) -> None: ...
+    def complete(self, completion: Completion) -> None:
+        """One transaction: outcomes (``messages`` hold final statuses only), timers done or
+        rescheduled, next timers, runs ended or started."""
+        ...
 
     def messages(
         self,
@@ -198,7 +222,8 @@ class FlowStore(Protocol):
         statuses: Sequence[MessageStatus] = (),
         limit: int = 100,
     ) -> list[MessageRecord]:
-        """The delivery log, newest first (scheduled steps included, from the timers)."""
+        """The delivery log: sends still to come (scheduled, sending, retrying; from the
+        timers, soonest first), then outcomes (sent, failed, skipped, dead; newest first)."""
         ...
 
     def message(self, message_id: str) -> MessageRow | None: ...

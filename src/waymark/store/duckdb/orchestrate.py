@@ -2,8 +2,16 @@
 and flows saved through the admin API.
 
 Each write is one transaction on the shared connection; batches go in through Arrow, not row
-by row. Only live timers are kept (a completed step's timer is deleted), so finding the next
-due time and the due steps stays a scan of what is pending, however long Waymark has run.
+by row. The tables are shaped for a columnar engine: live state is small and everything else
+is insert-only.
+
+- ``orch_timers`` holds only live steps (a done step's timer is deleted), each with its run's
+  context and, once a send was tried, its payload; so finding what is due reads this small
+  table alone, however long Waymark has run.
+- ``orch_messages`` holds outcomes only (sent, failed, skipped, dead), written once.
+- ``orch_runs`` is written when a run starts, ``orch_run_ends`` when it ends; a run without an
+  end is active.
+
 Times are naive UTC ``TIMESTAMP``s here and aware UTC ``datetime``s outside.
 """
 
@@ -17,16 +25,10 @@ from typing import Any
 import duckdb
 import msgspec
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from waymark.core.errors import StorageError
 from waymark.core.eventframe import to_naive_utc
-from waymark.orchestrate.contracts import (
-    InboxMessage,
-    MessageRecord,
-    MessageStatus,
-    RunStatus,
-)
+from waymark.orchestrate.contracts import InboxMessage, MessageRecord, MessageStatus, RunStatus
 from waymark.orchestrate.ports import (
     Completion,
     Contact,
@@ -42,13 +44,21 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS orch_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
     """CREATE TABLE IF NOT EXISTS orch_runs (
         run_id VARCHAR PRIMARY KEY, flow_id VARCHAR NOT NULL, profile_id VARCHAR NOT NULL,
-        occurrence VARCHAR NOT NULL, status VARCHAR NOT NULL, reason VARCHAR NOT NULL,
-        context VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL)""",
+        occurrence VARCHAR NOT NULL, reentry VARCHAR NOT NULL, context VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS orch_run_ends (
+        run_id VARCHAR PRIMARY KEY, status VARCHAR NOT NULL, reason VARCHAR NOT NULL,
+        ended_at TIMESTAMP NOT NULL)""",
+    # no primary key: the ART index made every delete and insert of a cycle ~2x slower;
+    # timer ids stay unique because inserts skip ids already present (_insert_timers)
     """CREATE TABLE IF NOT EXISTS orch_timers (
-        timer_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, flow_id VARCHAR NOT NULL,
+        timer_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, flow_id VARCHAR NOT NULL,
         step_id VARCHAR NOT NULL, run_id VARCHAR, profile_id VARCHAR, channel VARCHAR,
-        due_at TIMESTAMP NOT NULL, state VARCHAR NOT NULL, attempts INTEGER NOT NULL,
-        created_at TIMESTAMP NOT NULL)""",
+        due_at TIMESTAMP NOT NULL, context VARCHAR, started_at TIMESTAMP,
+        created_at TIMESTAMP NOT NULL, state VARCHAR NOT NULL, attempts INTEGER NOT NULL,
+        reason VARCHAR NOT NULL, payload VARCHAR, target VARCHAR NOT NULL,
+        subject VARCHAR NOT NULL, user_id VARCHAR, anonymous_id VARCHAR, experience_id VARCHAR,
+        decision_id VARCHAR, first_tried_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS orch_messages (
         message_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, profile_id VARCHAR NOT NULL,
         flow_id VARCHAR NOT NULL, step_id VARCHAR NOT NULL, channel VARCHAR NOT NULL,
@@ -67,61 +77,93 @@ _DDL = (
 
 _TS = pa.timestamp("us")
 _S = pa.string()
-_RUNS = pa.schema(
-    [
-        ("run_id", _S),
-        ("flow_id", _S),
-        ("profile_id", _S),
-        ("occurrence", _S),
-        ("context", _S),
-        ("started_at", _TS),
-        ("reentry", _S),
-        ("t_timer_id", _S),
-        ("t_step_id", _S),
-        ("t_channel", _S),
-        ("t_due_at", _TS),
-    ]
+_I = pa.int32()
+
+
+def _schema(*columns: tuple[str, pa.DataType]) -> pa.Schema:
+    return pa.schema(list(columns))
+
+
+_RUNS = _schema(
+    ("run_id", _S),
+    ("flow_id", _S),
+    ("profile_id", _S),
+    ("occurrence", _S),
+    ("reentry", _S),
+    ("context", _S),
+    ("started_at", _TS),
 )
-_TIMERS = pa.schema(
-    [
-        ("timer_id", _S),
-        ("kind", _S),
-        ("flow_id", _S),
-        ("step_id", _S),
-        ("run_id", _S),
-        ("profile_id", _S),
-        ("channel", _S),
-        ("due_at", _TS),
-    ]
+_NEW_TIMERS = _schema(
+    ("timer_id", _S),
+    ("kind", _S),
+    ("flow_id", _S),
+    ("step_id", _S),
+    ("run_id", _S),
+    ("profile_id", _S),
+    ("channel", _S),
+    ("due_at", _TS),
+    ("context", _S),
+    ("started_at", _TS),
 )
-_MESSAGES = pa.schema(
-    [
-        ("message_id", _S),
-        ("run_id", _S),
-        ("profile_id", _S),
-        ("flow_id", _S),
-        ("step_id", _S),
-        ("channel", _S),
-        ("status", _S),
-        ("reason", _S),
-        ("target", _S),
-        ("subject", _S),
-        ("attempts", pa.int32()),
-        ("payload", _S),
-        ("user_id", _S),
-        ("anonymous_id", _S),
-        ("experience_id", _S),
-        ("decision_id", _S),
-        ("created_at", _TS),
-        ("updated_at", _TS),
-        ("sent_at", _TS),
-        ("due_at", _TS),
-    ]
+_SENDING = _schema(
+    ("timer_id", _S),
+    ("attempts", _I),
+    ("payload", _S),
+    ("target", _S),
+    ("subject", _S),
+    ("user_id", _S),
+    ("anonymous_id", _S),
+    ("experience_id", _S),
+    ("decision_id", _S),
+    ("first_tried_at", _TS),
 )
-_MESSAGE_COLUMNS = ", ".join(_MESSAGES.names)
-_RECORD_COLUMNS = (
+_RESCHEDULE = _schema(
+    ("timer_id", _S), ("due_at", _TS), ("attempts", _I), ("state", _S), ("reason", _S)
+)
+_ENDS = _schema(("run_id", _S), ("status", _S), ("reason", _S))
+_MESSAGES = _schema(
+    ("message_id", _S),
+    ("run_id", _S),
+    ("profile_id", _S),
+    ("flow_id", _S),
+    ("step_id", _S),
+    ("channel", _S),
+    ("status", _S),
+    ("reason", _S),
+    ("target", _S),
+    ("subject", _S),
+    ("attempts", _I),
+    ("payload", _S),
+    ("user_id", _S),
+    ("anonymous_id", _S),
+    ("experience_id", _S),
+    ("decision_id", _S),
+    ("created_at", _TS),
+    ("updated_at", _TS),
+    ("sent_at", _TS),
+    ("due_at", _TS),
+)
+_INBOX = _schema(
+    ("message_id", _S),
+    ("profile_id", _S),
+    ("flow_id", _S),
+    ("title", _S),
+    ("body", _S),
+    ("url", _S),
+    ("created_at", _TS),
+)
+_RECORD = (
     "message_id, profile_id, flow_id, step_id, run_id, channel, status, reason, target, subject, "
     "attempts, experience_id, decision_id, created_at, updated_at, sent_at, due_at"
+)
+_LIVE_STATUS = (
+    "CASE t.state WHEN 'deferred' THEN 'scheduled' WHEN 'pending' THEN 'scheduled' ELSE t.state END"
+)
+"""A live send step's status in the delivery log."""
+_LIVE_RECORD = (
+    "t.timer_id, t.profile_id, t.flow_id, t.step_id, t.run_id, t.channel, "
+    f"{_LIVE_STATUS}, t.reason, t.target, t.subject, t.attempts, t.experience_id, "
+    "t.decision_id, coalesce(t.first_tried_at, t.created_at), t.created_at, NULL, t.due_at"
 )
 
 
@@ -129,14 +171,21 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
 
-def _naive(value: datetime) -> datetime:
-    out = to_naive_utc(value)
-    assert out is not None
-    return out
+def _naive(value: datetime | None) -> datetime | None:
+    return to_naive_utc(value)
 
 
 def _table(schema: pa.Schema, rows: Sequence[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(list(rows), schema=schema)
+
+
+def _ids(values: Sequence[str], name: str = "id") -> pa.Table:
+    return pa.table({name: pa.array(list(values), _S)})
+
+
+def _unique(items: Sequence[Any], key: str) -> list[Any]:
+    """The last item per key (one outcome per timer or message in a write)."""
+    return list({getattr(i, key): i for i in items}.values())
 
 
 def _timer_row(t: NewTimer) -> dict[str, Any]:
@@ -149,19 +198,38 @@ def _timer_row(t: NewTimer) -> dict[str, Any]:
         "profile_id": t.profile_id,
         "channel": t.channel,
         "due_at": _naive(t.due_at),
+        "context": t.context,
+        "started_at": _naive(t.started_at),
     }
 
 
 def _message_row(m: MessageRow) -> dict[str, Any]:
     row = msgspec.structs.asdict(m)
     for name in ("created_at", "updated_at", "sent_at", "due_at"):
-        row[name] = to_naive_utc(row[name])
+        row[name] = _naive(row[name])
     return row
 
 
-def _unique(items: Sequence[Any], key: str) -> list[Any]:
-    """The last item per key (one outcome per timer or message in a write)."""
-    return list({getattr(i, key): i for i in items}.values())
+def _record(r: tuple[Any, ...]) -> MessageRecord:
+    return MessageRecord(
+        message_id=r[0],
+        profile_id=r[1],
+        flow_id=r[2],
+        step_id=r[3],
+        run_id=r[4],
+        channel=r[5],
+        status=r[6],
+        reason=r[7],
+        target=r[8],
+        subject=r[9],
+        attempts=r[10],
+        experience_id=r[11],
+        decision_id=r[12],
+        created_at=r[13].replace(tzinfo=UTC),
+        updated_at=r[14].replace(tzinfo=UTC),
+        sent_at=_aware(r[15]),
+        due_at=_aware(r[16]),
+    )
 
 
 class DuckDBFlowStore:
@@ -183,10 +251,10 @@ class DuckDBFlowStore:
         except duckdb.Error as exc:
             raise StorageError(f"orchestration store write failed: {exc}") from None
 
-    def _read(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             with self._db.cursor() as cur:
-                return cur.execute(sql, params or []).fetchall()
+                return cur.execute(sql, list(params)).fetchall()
         except duckdb.Error as exc:
             raise StorageError(f"orchestration store read failed: {exc}") from None
 
@@ -237,78 +305,89 @@ class DuckDBFlowStore:
                     continue
                 once.add((r.flow_id, r.profile_id))
             unique[r.run_id] = r
+        now = _naive(at)
         rows = [
             {
                 "run_id": r.run_id,
                 "flow_id": r.flow_id,
                 "profile_id": r.profile_id,
                 "occurrence": r.occurrence,
+                "reentry": r.reentry,
                 "context": r.context,
                 "started_at": _naive(r.started_at),
-                "reentry": r.reentry,
-                "t_timer_id": r.first.timer_id if r.first else None,
-                "t_step_id": r.first.step_id if r.first else None,
-                "t_channel": r.first.channel if r.first else None,
-                "t_due_at": _naive(r.first.due_at) if r.first else None,
             }
             for r in unique.values()
         ]
-        now = _naive(at)
         with self._registered(con, "_wm_new_runs", _table(_RUNS, rows)):
-            fresh_ids = [
+            # the primary key decides which runs are new; "once" runs also need no earlier run
+            fresh = {
                 row[0]
                 for row in con.execute(
-                    """SELECT n.run_id FROM _wm_new_runs n
-                       WHERE NOT EXISTS (SELECT 1 FROM orch_runs r WHERE r.run_id = n.run_id)
-                         AND NOT (n.reentry = 'once' AND EXISTS (
-                             SELECT 1 FROM orch_runs r
-                             WHERE r.flow_id = n.flow_id AND r.profile_id = n.profile_id))"""
+                    """INSERT INTO orch_runs
+                       SELECT n.*, ? FROM _wm_new_runs n
+                       WHERE n.reentry <> 'once' OR NOT EXISTS (
+                           SELECT 1 FROM orch_runs r
+                           WHERE r.flow_id = n.flow_id AND r.profile_id = n.profile_id)
+                       ON CONFLICT DO NOTHING RETURNING run_id""",
+                    [now],
                 ).fetchall()
-            ]
-        if not fresh_ids:
+            }
+        if not fresh:
             return 0
-        table = _table(_RUNS, rows)
-        fresh = table.filter(pc.is_in(table.column("run_id"), pa.array(fresh_ids, _S)))
-        with self._registered(con, "_wm_fresh", fresh):
-            replaced = con.execute(
-                """UPDATE orch_runs SET status = 'replaced',
-                          reason = 'a new trigger occurrence replaced it', updated_at = ?
-                   WHERE status = 'active' AND (flow_id, profile_id) IN (
-                       SELECT flow_id, profile_id FROM _wm_fresh WHERE reentry = 'replace')
-                   RETURNING run_id""",
-                [now],
-            ).fetchall()
-            self._drop_timers(con, [r[0] for r in replaced], now, "run replaced")
-            con.execute(
-                """INSERT INTO orch_runs
-                   SELECT run_id, flow_id, profile_id, occurrence,
-                          CASE WHEN t_timer_id IS NULL THEN 'done' ELSE 'active' END, '',
-                          context, started_at, ? FROM _wm_fresh""",
-                [now],
-            )
-            con.execute(
-                """INSERT INTO orch_timers
-                   SELECT t_timer_id, 'step', flow_id, t_step_id, run_id, profile_id, t_channel,
-                          t_due_at, 'pending', 0, ? FROM _wm_fresh WHERE t_timer_id IS NOT NULL
-                   ON CONFLICT DO NOTHING""",
-                [now],
-            )
-        return len(fresh_ids)
+        new = [unique[rid] for rid in fresh]
+        replacing = {(r.flow_id, r.profile_id) for r in new if r.reentry == "replace"}
+        if replacing:
+            old = [rid for rid in self._active(con, sorted(replacing)) if rid not in fresh]
+            self._end(con, old, "replaced", "a new trigger occurrence replaced it", now)
+        self._insert_timers(con, [r.first for r in new if r.first is not None], now)
+        self._end(con, [r.run_id for r in new if r.first is None], "done", "", now)
+        return len(fresh)
 
-    def _drop_timers(
-        self, con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], now: datetime, why: str
+    def _active(
+        self, con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[str, str]]
+    ) -> list[str]:
+        table = pa.table(
+            {
+                "flow_id": pa.array([p[0] for p in pairs], _S),
+                "profile_id": pa.array([p[1] for p in pairs], _S),
+            }
+        )
+        with self._registered(con, "_wm_pairs", table):
+            rows = con.execute(
+                """SELECT r.run_id FROM orch_runs r
+                   JOIN _wm_pairs p ON p.flow_id = r.flow_id AND p.profile_id = r.profile_id
+                   WHERE NOT EXISTS (SELECT 1 FROM orch_run_ends e WHERE e.run_id = r.run_id)"""
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def _end(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        run_ids: Sequence[str],
+        status: RunStatus,
+        reason: str,
+        now: datetime | None,
     ) -> None:
-        """Timers of ended runs go; their waiting messages say why they will not be sent."""
+        """End runs: their end recorded, their live steps dropped (with a skipped outcome for
+        each send that was still to come)."""
         if not run_ids:
             return
-        ids = pa.table({"run_id": pa.array(list(run_ids), _S)})
-        with self._registered(con, "_wm_ended", ids):
+        with self._registered(con, "_wm_ended", _ids(run_ids, "run_id")):
             con.execute(
-                """UPDATE orch_messages SET status = 'skipped', reason = ?, updated_at = ?,
-                          due_at = NULL
-                   WHERE status IN ('scheduled', 'retrying')
-                     AND run_id IN (SELECT run_id FROM _wm_ended)""",
-                [why, now],
+                """INSERT INTO orch_run_ends SELECT run_id, ?, ?, ? FROM _wm_ended
+                   ON CONFLICT DO NOTHING""",
+                [status, reason, now],
+            )
+            con.execute(
+                """INSERT INTO orch_messages
+                   SELECT timer_id, run_id, profile_id, flow_id, step_id, channel, 'skipped',
+                          ?, target, subject, attempts, payload, user_id, anonymous_id,
+                          experience_id, decision_id, coalesce(first_tried_at, created_at), ?,
+                          NULL, NULL
+                   FROM orch_timers
+                   WHERE run_id IN (SELECT run_id FROM _wm_ended) AND channel IS NOT NULL
+                   ON CONFLICT DO NOTHING""",
+                [f"run {status}: {reason}" if reason else f"run {status}", now],
             )
             con.execute("DELETE FROM orch_timers WHERE run_id IN (SELECT run_id FROM _wm_ended)")
 
@@ -317,37 +396,25 @@ class DuckDBFlowStore:
     ) -> int:
         if not pairs:
             return 0
-        now = _naive(at)
-        table = pa.table(
-            {
-                "flow_id": pa.array([p[0] for p in pairs], _S),
-                "profile_id": pa.array([p[1] for p in pairs], _S),
-            }
-        )
-        with self._write() as con, self._registered(con, "_wm_pairs", table):
-            ended = con.execute(
-                """UPDATE orch_runs SET status = ?, reason = ?, updated_at = ?
-                   WHERE status = 'active'
-                     AND (flow_id, profile_id) IN (SELECT flow_id, profile_id FROM _wm_pairs)
-                   RETURNING run_id""",
-                [status, reason, now],
-            ).fetchall()
-            self._drop_timers(con, [r[0] for r in ended], now, f"run ended: {reason}")
+        with self._write() as con:
+            ended = self._active(con, sorted(set(pairs)))
+            self._end(con, ended, status, reason, _naive(at))
         return len(ended)
 
     # -- timers ---------------------------------------------------------------------------------
 
     def _insert_timers(
-        self, con: duckdb.DuckDBPyConnection, timers: Sequence[NewTimer], now: datetime
+        self, con: duckdb.DuckDBPyConnection, timers: Sequence[NewTimer], now: datetime | None
     ) -> None:
         if not timers:
             return
-        table = _table(_TIMERS, [_timer_row(t) for t in _unique(timers, "timer_id")])
+        table = _table(_NEW_TIMERS, [_timer_row(t) for t in _unique(timers, "timer_id")])
         with self._registered(con, "_wm_timers", table):
             con.execute(
-                f"""INSERT INTO orch_timers
-                    SELECT {", ".join(_TIMERS.names)}, 'pending', 0, ? FROM _wm_timers
-                    ON CONFLICT DO NOTHING""",
+                """INSERT INTO orch_timers
+                   SELECT n.*, ?, 'pending', 0, '', NULL, '', '', NULL, NULL, NULL, NULL, NULL
+                   FROM _wm_timers n
+                   WHERE NOT EXISTS (SELECT 1 FROM orch_timers t WHERE t.timer_id = n.timer_id)""",
                 [now],
             )
 
@@ -361,14 +428,10 @@ class DuckDBFlowStore:
 
     def due(self, now: datetime, limit: int) -> list[DueTimer]:
         rows = self._read(
-            """SELECT t.timer_id, t.flow_id, t.step_id, t.due_at, t.kind, t.state, t.attempts,
-                      t.run_id, t.profile_id, r.context, r.started_at, m.payload
-               FROM (SELECT * FROM orch_timers WHERE due_at <= ?
-                     ORDER BY due_at, timer_id LIMIT ?) t
-               LEFT JOIN orch_runs r ON r.run_id = t.run_id
-               LEFT JOIN orch_messages m
-                      ON m.message_id = t.timer_id AND m.status IN ('sending', 'retrying')
-               ORDER BY t.due_at, t.timer_id""",
+            """SELECT timer_id, flow_id, step_id, due_at, kind, state, attempts, run_id,
+                      profile_id, channel, context, started_at, payload, target, subject,
+                      user_id, anonymous_id, experience_id, decision_id, first_tried_at
+               FROM orch_timers WHERE due_at <= ? ORDER BY due_at, timer_id LIMIT ?""",
             [_naive(now), limit],
         )
         return [
@@ -382,96 +445,98 @@ class DuckDBFlowStore:
                 attempts=r[6],
                 run_id=r[7],
                 profile_id=r[8],
-                run_context=r[9],
-                run_started_at=_aware(r[10]),
-                payload=r[11],
+                channel=r[9],
+                run_context=r[10],
+                run_started_at=_aware(r[11]),
+                payload=r[12],
+                target=r[13],
+                subject=r[14],
+                user_id=r[15],
+                anonymous_id=r[16],
+                experience_id=r[17],
+                decision_id=r[18],
+                first_tried_at=_aware(r[19]),
             )
             for r in rows
         ]
 
     # -- delivery -------------------------------------------------------------------------------
 
-    def _upsert_messages(
-        self, con: duckdb.DuckDBPyConnection, messages: Sequence[MessageRow]
-    ) -> None:
-        if not messages:
-            return
-        table = _table(_MESSAGES, [_message_row(m) for m in _unique(messages, "message_id")])
-        keep = ("payload", "user_id", "anonymous_id", "experience_id", "decision_id")
-        # a partial row (a re-send knows only the key) must not erase what the first attempt
-        # recorded; created_at is the first attempt's
-        updates = ", ".join(
-            [
-                f"{c} = excluded.{c}"
-                for c in ("status", "reason", "attempts", "updated_at", "sent_at", "due_at")
-            ]
-            + [f"{c} = coalesce(excluded.{c}, orch_messages.{c})" for c in keep]
-            + [
-                f"{c} = CASE WHEN excluded.{c} = '' THEN orch_messages.{c} ELSE excluded.{c} END"
-                for c in ("target", "subject")
-            ]
-        )
-        with self._registered(con, "_wm_messages", table):
-            con.execute(
-                f"""INSERT INTO orch_messages SELECT {_MESSAGE_COLUMNS} FROM _wm_messages
-                    ON CONFLICT (message_id) DO UPDATE SET {updates}"""
-            )
-
     def record_sending(self, messages: Sequence[MessageRow]) -> None:
         if not messages:
             return
-        ids = pa.table({"timer_id": pa.array([m.message_id for m in messages], _S)})
-        with self._write() as con:
-            self._upsert_messages(con, messages)
-            with self._registered(con, "_wm_sending", ids):
-                con.execute(
-                    """UPDATE orch_timers SET state = 'sending'
-                       WHERE timer_id IN (SELECT timer_id FROM _wm_sending)"""
-                )
+        rows = [
+            {
+                "timer_id": m.message_id,
+                "attempts": m.attempts,
+                "payload": m.payload,
+                "target": m.target,
+                "subject": m.subject,
+                "user_id": m.user_id,
+                "anonymous_id": m.anonymous_id,
+                "experience_id": m.experience_id,
+                "decision_id": m.decision_id,
+                "first_tried_at": _naive(m.created_at),
+            }
+            for m in _unique(messages, "message_id")
+        ]
+        with self._write() as con, self._registered(con, "_wm_sending", _table(_SENDING, rows)):
+            con.execute(
+                """UPDATE orch_timers SET state = 'sending', attempts = s.attempts,
+                          payload = s.payload, target = s.target, subject = s.subject,
+                          user_id = s.user_id, anonymous_id = s.anonymous_id,
+                          experience_id = s.experience_id, decision_id = s.decision_id,
+                          first_tried_at = coalesce(orch_timers.first_tried_at, s.first_tried_at)
+                   FROM _wm_sending s WHERE orch_timers.timer_id = s.timer_id"""
+            )
 
     def complete(self, completion: Completion) -> None:
         c = completion
         now = _naive(c.at)
         with self._write() as con:
-            self._upsert_messages(con, c.messages)
-            if c.done:
-                done = pa.table({"timer_id": pa.array([d.timer_id for d in c.done], _S)})
-                with self._registered(con, "_wm_done", done):
+            if c.messages:
+                table = _table(
+                    _MESSAGES, [_message_row(m) for m in _unique(c.messages, "message_id")]
+                )
+                with self._registered(con, "_wm_messages", table):
                     con.execute(
-                        "DELETE FROM orch_timers WHERE timer_id IN (SELECT timer_id FROM _wm_done)"
+                        """INSERT INTO orch_messages SELECT * FROM _wm_messages
+                           ON CONFLICT DO NOTHING"""
+                    )
+            if c.done:
+                with self._registered(con, "_wm_done", _ids([d.timer_id for d in c.done])):
+                    con.execute(
+                        "DELETE FROM orch_timers WHERE timer_id IN (SELECT id FROM _wm_done)"
                     )
             if c.rescheduled:
                 rows = [
-                    {"timer_id": r.timer_id, "due_at": _naive(r.due_at), "attempts": r.attempts}
+                    {
+                        "timer_id": r.timer_id,
+                        "due_at": _naive(r.due_at),
+                        "attempts": r.attempts,
+                        "state": r.state,
+                        "reason": r.reason,
+                    }
                     for r in _unique(c.rescheduled, "timer_id")
                 ]
-                table = pa.Table.from_pylist(
-                    rows,
-                    schema=pa.schema([("timer_id", _S), ("due_at", _TS), ("attempts", pa.int32())]),
-                )
-                with self._registered(con, "_wm_resched", table):
+                with self._registered(con, "_wm_resched", _table(_RESCHEDULE, rows)):
                     con.execute(
                         """UPDATE orch_timers SET due_at = r.due_at, attempts = r.attempts,
-                                  state = 'pending'
+                                  state = r.state, reason = r.reason
                            FROM _wm_resched r WHERE orch_timers.timer_id = r.timer_id"""
                     )
             nexts = [d.next for d in c.done if d.next is not None]
             self._insert_timers(con, [*nexts, *c.timers], now)
-            finished = [d for d in c.done if d.finish is not None and d.run_id is not None]
-            if finished:
-                table = pa.Table.from_pylist(
-                    [
-                        {"run_id": d.run_id, "status": d.finish, "reason": d.reason}
-                        for d in finished
-                    ],
-                    schema=pa.schema([("run_id", _S), ("status", _S), ("reason", _S)]),
+            ends = _unique([d for d in c.done if d.finish is not None and d.run_id], "run_id")
+            if ends:
+                table = _table(
+                    _ENDS,
+                    [{"run_id": d.run_id, "status": d.finish, "reason": d.reason} for d in ends],
                 )
-                with self._registered(con, "_wm_finished", table):
+                with self._registered(con, "_wm_ends", table):
                     con.execute(
-                        """UPDATE orch_runs SET status = f.status, reason = f.reason,
-                                  updated_at = ?
-                           FROM _wm_finished f
-                           WHERE orch_runs.run_id = f.run_id AND orch_runs.status = 'active'""",
+                        """INSERT INTO orch_run_ends SELECT run_id, status, reason, ?
+                           FROM _wm_ends ON CONFLICT DO NOTHING""",
                         [now],
                     )
             self._start(con, c.runs, c.at)
@@ -487,58 +552,37 @@ class DuckDBFlowStore:
         limit: int = 100,
     ) -> list[MessageRecord]:
         where, params = ["TRUE"], []
-        if profile_id is not None:
-            where.append("profile_id = ?")
-            params.append(profile_id)
-        if flow_id is not None:
-            where.append("flow_id = ?")
-            params.append(flow_id)
-        scheduled: list[MessageRecord] = []
-        if not statuses or "scheduled" in statuses:
-            scheduled = self._scheduled(
-                " AND ".join(f"t.{w}" if w != "TRUE" else w for w in where), params, limit
+        for column, value in (("profile_id", profile_id), ("flow_id", flow_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        clause = " AND ".join(where)
+        wanted = set(statuses)
+        live: list[MessageRecord] = []
+        if not wanted or wanted & {"scheduled", "sending", "retrying"}:
+            rows = self._read(
+                f"""SELECT {_LIVE_RECORD} FROM orch_timers t
+                    WHERE {clause} AND t.kind = 'step' AND t.channel IS NOT NULL
+                    ORDER BY t.due_at, t.timer_id LIMIT ?""",
+                [*params, limit],
             )
-        if statuses:
-            where.append(f"status IN ({', '.join('?' for _ in statuses)})")
-            params.extend(statuses)
-        rows = self._read(
-            f"""SELECT {_RECORD_COLUMNS} FROM orch_messages WHERE {" AND ".join(where)}
-                ORDER BY updated_at DESC, message_id LIMIT ?""",
-            [*params, limit],
-        )
-        return (scheduled + [_record(r) for r in rows])[:limit]
-
-    def _scheduled(self, where: str, params: list[Any], limit: int) -> list[MessageRecord]:
-        """Send steps not yet tried: timers of send steps with no message row yet."""
-        rows = self._read(
-            f"""SELECT t.timer_id, t.profile_id, t.flow_id, t.step_id, t.run_id, t.channel,
-                       t.created_at, t.due_at
-                FROM orch_timers t
-                WHERE {where} AND t.kind = 'step' AND t.channel IS NOT NULL
-                  AND t.state = 'pending'
-                  AND NOT EXISTS (SELECT 1 FROM orch_messages m WHERE m.message_id = t.timer_id)
-                ORDER BY t.due_at, t.timer_id LIMIT ?""",
-            [*params, limit],
-        )
-        return [
-            MessageRecord(
-                message_id=r[0],
-                profile_id=r[1],
-                flow_id=r[2],
-                step_id=r[3],
-                run_id=r[4],
-                channel=r[5],
-                status="scheduled",
-                created_at=r[6].replace(tzinfo=UTC),
-                updated_at=r[6].replace(tzinfo=UTC),
-                due_at=r[7].replace(tzinfo=UTC),
+            live = [r for r in map(_record, rows) if not wanted or r.status in wanted]
+        done: list[MessageRecord] = []
+        final = [s for s in statuses if s not in ("scheduled", "sending", "retrying")]
+        if not wanted or final:
+            status_clause = f" AND status IN ({', '.join('?' for _ in final)})" if final else ""
+            rows = self._read(
+                f"""SELECT {_RECORD} FROM orch_messages WHERE {clause}{status_clause}
+                    ORDER BY updated_at DESC, message_id LIMIT ?""",
+                [*params, *final, limit],
             )
-            for r in rows
-        ]
+            done = [_record(r) for r in rows]
+        return (live + done)[:limit]
 
     def message(self, message_id: str) -> MessageRow | None:
         rows = self._read(
-            f"SELECT {_MESSAGE_COLUMNS} FROM orch_messages WHERE message_id = ?", [message_id]
+            f"SELECT {', '.join(_MESSAGES.names)} FROM orch_messages WHERE message_id = ?",
+            [message_id],
         )
         if not rows:
             return None
@@ -561,18 +605,18 @@ class DuckDBFlowStore:
     def counts(self) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
         runs: dict[str, dict[str, int]] = {}
         for flow, status, n in self._read(
-            "SELECT flow_id, status, count(*) FROM orch_runs GROUP BY ALL ORDER BY ALL"
+            """SELECT r.flow_id, coalesce(e.status, 'active'), count(*)
+               FROM orch_runs r LEFT JOIN orch_run_ends e ON e.run_id = r.run_id
+               GROUP BY ALL ORDER BY ALL"""
         ):
             runs.setdefault(flow, {})[status] = n
         messages: dict[str, dict[str, int]] = {}
         for flow, status, n in self._read(
-            """SELECT flow_id, status, count(*) FROM orch_messages GROUP BY ALL
-               UNION ALL
-               SELECT t.flow_id, 'scheduled', count(*) FROM orch_timers t
-               WHERE t.kind = 'step' AND t.channel IS NOT NULL AND t.state = 'pending'
-                 AND NOT EXISTS (SELECT 1 FROM orch_messages m WHERE m.message_id = t.timer_id)
-               GROUP BY ALL
-               ORDER BY ALL"""
+            f"""SELECT flow_id, status, count(*) FROM orch_messages GROUP BY ALL
+                UNION ALL
+                SELECT t.flow_id, {_LIVE_STATUS}, count(*) FROM orch_timers t
+                WHERE t.kind = 'step' AND t.channel IS NOT NULL GROUP BY ALL
+                ORDER BY ALL"""
         ):
             bucket = messages.setdefault(flow, {})
             bucket[status] = bucket.get(status, 0) + n
@@ -583,28 +627,16 @@ class DuckDBFlowStore:
     def inbox_add(self, rows: Sequence[InboxRow]) -> None:
         if not rows:
             return
-        table = pa.Table.from_pylist(
+        table = _table(
+            _INBOX,
             [
                 {**msgspec.structs.asdict(r), "created_at": _naive(r.created_at)}
                 for r in _unique(rows, "message_id")
             ],
-            schema=pa.schema(
-                [
-                    ("message_id", _S),
-                    ("profile_id", _S),
-                    ("flow_id", _S),
-                    ("title", _S),
-                    ("body", _S),
-                    ("url", _S),
-                    ("created_at", _TS),
-                ]
-            ),
         )
         with self._write() as con, self._registered(con, "_wm_inbox", table):
             con.execute(
-                """INSERT INTO orch_inbox
-                   SELECT message_id, profile_id, flow_id, title, body, url, created_at, NULL
-                   FROM _wm_inbox ON CONFLICT DO NOTHING"""
+                """INSERT INTO orch_inbox SELECT *, NULL FROM _wm_inbox ON CONFLICT DO NOTHING"""
             )
 
     def inbox(self, profile_id: str, *, limit: int = 50) -> list[InboxMessage]:
@@ -642,10 +674,8 @@ class DuckDBFlowStore:
     # -- flows saved through the admin API ------------------------------------------------------
 
     def saved_flows(self) -> list[tuple[str, str]]:
-        return [
-            (r[0], r[1])
-            for r in self._read("SELECT flow_id, text FROM orch_flows ORDER BY flow_id")
-        ]
+        rows = self._read("SELECT flow_id, text FROM orch_flows ORDER BY flow_id")
+        return [(r[0], r[1]) for r in rows]
 
     def save_flow(self, flow_id: str, text: str, *, at: datetime) -> None:
         with self._write() as con:
@@ -659,25 +689,3 @@ class DuckDBFlowStore:
                 "DELETE FROM orch_flows WHERE flow_id = ? RETURNING flow_id", [flow_id]
             ).fetchall()
         return bool(gone)
-
-
-def _record(r: tuple[Any, ...]) -> MessageRecord:
-    return MessageRecord(
-        message_id=r[0],
-        profile_id=r[1],
-        flow_id=r[2],
-        step_id=r[3],
-        run_id=r[4],
-        channel=r[5],
-        status=r[6],
-        reason=r[7],
-        target=r[8],
-        subject=r[9],
-        attempts=r[10],
-        experience_id=r[11],
-        decision_id=r[12],
-        created_at=r[13].replace(tzinfo=UTC),
-        updated_at=r[14].replace(tzinfo=UTC),
-        sent_at=_aware(r[15]),
-        due_at=_aware(r[16]),
-    )
