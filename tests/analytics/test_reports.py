@@ -14,18 +14,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.analytics._sim import World, simulated_world
+from tests.analytics._sim import World
 from waymark.analytics.api import Analytics, JourneyData
 from waymark.analytics.config import purchase_stage
 from waymark.analytics.contracts import ENTRY, FunnelQuery, FunnelStep
 from waymark.journey.contracts import JourneyModel, JourneyState
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def world() -> World:
-    return simulated_world()
 
 
 @pytest.fixture(scope="module")

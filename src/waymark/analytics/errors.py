@@ -9,7 +9,7 @@ WaymarkError
 
 from __future__ import annotations
 
-from waymark.core.errors import ConfigError, ValidationError
+from waymark.core.errors import ConfigError, TransientError, ValidationError
 
 
 class InvalidQuery(ValidationError):
@@ -18,3 +18,7 @@ class InvalidQuery(ValidationError):
 
 class InvalidInput(ConfigError):
     code = "analytics.invalid_input"
+
+
+class AnalyticsUnavailable(TransientError):
+    code = "analytics.unavailable"

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
-from waymark.api import decide, events, health, importing, profiles, tracking
+from waymark.api import analytics, decide, events, health, importing, profiles, tracking
 from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
 from waymark.core.errors import WaymarkError
 from waymark.runtime.services import Services
@@ -23,6 +23,7 @@ ROUTE_MODULES = (
     importing,
     decide,
     profiles,
+    analytics,
 )
 
 

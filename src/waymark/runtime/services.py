@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from waymark.analytics.api import AnalyticsService
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.ports import EventLog
 from waymark.core.settings import Settings
@@ -29,6 +30,7 @@ class Services:
     started_at: datetime = field(default_factory=lambda: SystemClock().now())
     decide: Decider | None = None
     identity: IdentityService | None = None
+    analytics: AnalyticsService | None = None
 
 
 def build_services(
