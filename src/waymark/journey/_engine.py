@@ -3,7 +3,7 @@ in, stage changes out. State stays in memory; the runtime persists it through th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Literal
 
@@ -22,6 +22,9 @@ from waymark.journey._match import Hit, ModelMatcher
 from waymark.journey.contracts import JourneyModel, JourneyState, StageChanged
 from waymark.journey.errors import ModelError
 
+Loader = Callable[[Sequence[str]], Mapping[str, Sequence[tuple[str, Evidence]]]]
+"""Persisted evidence of profiles: ``{profile_id: [(model name, evidence), ...]}``."""
+
 
 class StreamingEngine:
     """Places every profile on every configured model, event by event.
@@ -31,7 +34,7 @@ class StreamingEngine:
     time order gives: what the batch rebuild computes.
     """
 
-    def __init__(self, models: Sequence[JourneyModel]) -> None:
+    def __init__(self, models: Sequence[JourneyModel], *, loader: Loader | None = None) -> None:
         names = [m.name for m in models]
         if len(set(names)) != len(names):
             raise ModelError(
@@ -44,6 +47,8 @@ class StreamingEngine:
         self._alias: dict[str, str] = {}
         self._dirty: set[str] = set()
         self._removed: set[str] = set()
+        self._loader = loader
+        self._looked_up: set[str] = set()
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -53,6 +58,7 @@ class StreamingEngine:
             raise ValueError("observe needs one profile id per event")
         changes: list[StageChanged] = []
         late: set[tuple[str, int]] = set()
+        self._load([self.resolve(p) for p in set(profile_ids)])
         for event, raw_id in zip(events, profile_ids, strict=True):
             profile_id = self.resolve(raw_id)
             machines: list[ProfileMachine] | None = None
@@ -91,6 +97,7 @@ class StreamingEngine:
         survivor, absorbed = self.resolve(survivor), self.resolve(absorbed)
         if survivor == absorbed:
             return []
+        self._load([survivor, absorbed])
         self._alias[absorbed] = survivor
         gone = self._profiles.pop(absorbed, None)
         self._removed.add(absorbed)
@@ -104,12 +111,49 @@ class StreamingEngine:
             changes.extend(self._refold(survivor, m, partial(ProfileMachine.absorb, other=other)))
         return changes
 
+    def _load(self, profile_ids: Iterable[str]) -> None:
+        """Bring persisted profiles into memory before they are touched (after a restart or a
+        rebuild, a profile's evidence is in the store until its next event)."""
+        if self._loader is None:
+            return
+        wanted = [p for p in profile_ids if p not in self._profiles and p not in self._looked_up]
+        if not wanted:
+            return
+        self._looked_up.update(wanted)
+        loaded = self._loader(wanted)
+        for profile_id, items in loaded.items():
+            for model, item in items:
+                self.restore(profile_id, model, [item])
+            for machine in self._profiles.get(profile_id, []):
+                machine.refold()
+
+    def forget(self) -> None:
+        """Drop every profile from memory (they are in the store; the loader brings them back
+        when touched), e.g. after a rebuild replaced the store's contents."""
+        self._profiles.clear()
+        self._looked_up.clear()
+        self._dirty.clear()
+        self._removed.clear()
+
+    def loaded(self, profile_id: str) -> bool:
+        return self.resolve(profile_id) in self._profiles
+
     def restore(self, profile_id: str, model: str, evidence: Iterable[Evidence]) -> None:
         """Load persisted evidence (after a restart); call ``refold_all`` when done."""
         m = next((i for i, x in enumerate(self.models) if x.name == model), None)
         if m is None:
             return  # a model no longer configured: its stored evidence is ignored
         self._machines(profile_id)[m].evidence.extend(evidence)
+
+    def restore_many(self, items: Iterable[tuple[str, str, Evidence]]) -> None:
+        """Load (model, profile_id, evidence) rows, then refold every profile."""
+        for model, profile_id, item in items:
+            self.restore(profile_id, model, [item])
+        self.refold_all()
+
+    def machines(self, profile_id: str) -> list[ProfileMachine]:
+        """A loaded profile's machines, one per model (empty when not loaded)."""
+        return self._profiles.get(self.resolve(profile_id), [])
 
     def refold_all(self) -> None:
         for machines in self._profiles.values():

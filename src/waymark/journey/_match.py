@@ -89,8 +89,14 @@ def compile_condition(cond: Condition) -> Test:
     return test
 
 
-def _compile_rule(rule: EvidenceRule) -> Test:
+def _compile_rule(rule: EvidenceRule) -> Test | None:
+    """The rule's conditions as one test; None when it has none (the call type and name,
+    already matched through the index, are the whole rule)."""
     tests = [compile_condition(c) for c in rule.where]
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
     return lambda e: all(t(e) for t in tests)
 
 
@@ -107,9 +113,9 @@ def _keys(rule: EvidenceRule) -> list[IndexKey]:
     return [(rule.type, None)]
 
 
-def _event_keys(event: Event) -> tuple[IndexKey, ...]:
-    label = event.event if event.type == "track" else event.name
-    return ((event.type, label), (event.type, None), (None, None))
+Plan = tuple[tuple[int, int, Test | None], ...]
+_PLAN_CACHE: Final = 4096
+"""Distinct (type, name) plans kept per matcher; names come from clients, so it is capped."""
 
 
 class ModelMatcher:
@@ -117,7 +123,8 @@ class ModelMatcher:
 
     def __init__(self, model: JourneyModel) -> None:
         self.model = model
-        self._index: dict[IndexKey, list[tuple[int, int, Test]]] = {}
+        self._index: dict[IndexKey, list[tuple[int, int, Test | None]]] = {}
+        self._plans: dict[IndexKey, Plan] = {}
         for s, stage in enumerate(model.stages):
             for rule in stage.evidence:
                 self._add(rule, s, stage.level_index(rule.level))
@@ -146,22 +153,27 @@ class ModelMatcher:
 
     def match(self, event: Event) -> list[Hit]:
         """One ``Hit`` per product the event is evidence for (none when it is no evidence)."""
+        call = (event.type, event.event if event.type == "track" else event.name)
+        plan = self._plans.get(call)
+        if plan is None:
+            plan = self._plan(call)
+        if not plan:
+            return []
         mask = 0
         purchase = False
         content = False
         levels: dict[int, int] = {}
-        for key in _event_keys(event):
-            for target, level, test in self._index.get(key, ()):
-                if not test(event):
-                    continue
-                if target >= 0:
-                    mask |= 1 << target
-                    if level >= 0 and levels.get(target, -1) < level:
-                        levels[target] = level
-                elif target == PURCHASE:
-                    purchase = True
-                else:
-                    content = True
+        for target, level, test in plan:
+            if test is not None and not test(event):
+                continue
+            if target >= 0:
+                mask |= 1 << target
+                if level >= 0 and levels.get(target, -1) < level:
+                    levels[target] = level
+            elif target == PURCHASE:
+                purchase = True
+            else:
+                content = True
         if content:
             mask = self._content(event, mask, levels)
         if not mask and not purchase:
@@ -169,6 +181,18 @@ class ModelMatcher:
         products = self.products(event)
         level_items = tuple(sorted(levels.items()))
         return [Hit(p, mask, level_items, purchase) for p in products]
+
+    def _plan(self, call: IndexKey) -> Plan:
+        """The rules that can match calls of this type and name, in model order."""
+        index = self._index
+        plan = (
+            *index.get(call, ()),
+            *index.get((call[0], None), ()),
+            *index.get((None, None), ()),
+        )
+        if len(self._plans) < _PLAN_CACHE:
+            self._plans[call] = plan
+        return plan
 
     def _content(self, event: Event, mask: int, levels: dict[int, int]) -> int:
         stage_path, level_path, id_path = self._content_paths
@@ -195,6 +219,11 @@ class ModelMatcher:
     def products(self, event: Event) -> list[str]:
         """The product keys the event names: the first product field with a value wins."""
         for path in self._product_fields:
+            if len(path) == 2 and path[0] == "properties" and not path[1].endswith("[]"):
+                text = product_text(event.properties.get(path[1]))  # the common case, fast
+                if text is not None:
+                    return [text]
+                continue
             found = _product_values(event, path)
             if found:
                 return found
