@@ -10,7 +10,17 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
-from waymark.api import analytics, decide, events, health, importing, profiles, tracking
+from waymark.api import (
+    analytics,
+    decide,
+    events,
+    flows,
+    health,
+    importing,
+    journeys,
+    profiles,
+    tracking,
+)
 from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
 from waymark.core.errors import WaymarkError
 from waymark.runtime.services import Services
@@ -24,6 +34,8 @@ ROUTE_MODULES = (
     decide,
     profiles,
     analytics,
+    flows,
+    journeys,
 )
 
 

@@ -30,6 +30,7 @@ from waymark.orchestrate.contracts import (
 )
 from waymark.orchestrate.ports import Contact
 
+_INSTANT = timedelta(microseconds=1)
 _WINDOWS = (("day", timedelta(days=1)), ("week", timedelta(days=7)), ("month", timedelta(days=30)))
 
 
@@ -45,7 +46,10 @@ class LogProfiles:
 
     def get(self, profile_id: str, now: datetime) -> ProfileView | None:
         events = self._log.latest(
-            user_ids=[profile_id], anonymous_ids=[profile_id], before=now, limit=self._recent
+            user_ids=[profile_id],
+            anonymous_ids=[profile_id],
+            before=now + _INSTANT,  # events at ``now`` count
+            limit=self._recent,
         )
         if not events:
             return None

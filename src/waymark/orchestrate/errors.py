@@ -10,6 +10,8 @@ AuthError
 └── BadToken               orchestrate.bad_token: a tracking, inbox or unsubscribe token
 Conflict
 └── FlowConflict           orchestrate.flow_conflict
+ConfigError
+└── OrchestrateUnavailable orchestrate.unavailable: the server runs no orchestrator
 DeliveryError (transient)  delivery.failed: raised by channels; carries ``retry_after``
 TerminalError
 └── DeliveryRefused        delivery.refused: the receiver refused for good (no retry)
@@ -79,3 +81,7 @@ class DeliveryRefused(TerminalError):
     """The receiver refused the message for good (a 4xx answer, a rejected recipient)."""
 
     code = "delivery.refused"
+
+
+class OrchestrateUnavailable(ConfigError):
+    code = "orchestrate.unavailable"
