@@ -96,3 +96,13 @@ def test_waymarks_own_engines_meet_the_goals(population: api.Population) -> None
     assert report.linkable_linked >= 0.99
     assert derived.merges > 0  # anonymous browsing was merged into signed-up profiles
     assert derived.refused > 0  # the shared email / borrowed browser / placeholder were refused
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["value-journey", "buy-own-advocate"])
+def test_the_other_shipped_models_meet_the_goals(model: str) -> None:
+    preset = api.load_preset("learning-kits", model=model)
+    population = api.simulate(preset, customers=400, products=3, days=45, seed=8)
+    report, _ = population.check(received_at=datetime.now(UTC))
+    assert report.meets(), report.examples
+    assert report.pairs > 300

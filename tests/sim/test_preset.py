@@ -47,35 +47,35 @@ BROKEN = [
     (
         "dwell_days: 4\n",
         "dwell_days: four\n",
-        "journey.stages.engagement.dwell_days",
+        "journeys.hourglass.stages.engagement.dwell_days",
         "Expected `float`",
         "four",
     ),
     (
         "education: 0.25, research: 0.20",
         "educaton: 0.25, research: 0.20",
-        "journey.stages.engagement.next.educaton",
+        "journeys.hourglass.stages.engagement.next.educaton",
         "not a stage of model 'hourglass'",
         "educaton",
     ),
     (
         "{justification: 0.35, purchase: 0.20,",
         "{justification: 0.35, adoption: 0.20,",
-        "journey.stages.evaluation.next.adoption",
+        "journeys.hourglass.stages.evaluation.next.adoption",
         "leads into the post-purchase",
         "justification: 0.35, adoption",
     ),
     (
         "{expansion: 0.15, exit: 0.85}",
         "{evaluation: 0.15, exit: 0.85}",
-        "journey.stages.advocacy.next.evaluation",
+        "journeys.hourglass.stages.advocacy.next.evaluation",
         "never moves a customer back",
         "evaluation: 0.15, exit: 0.85",
     ),
     (
         "{Guide Downloaded: 3,",
         "{Product Viewed: 3,",
-        "journey.stages.education.signals['Product Viewed']",
+        "journeys.hourglass.stages.education.signals['Product Viewed']",
         "evidence of evaluation",
         "{Product Viewed: 3,",
     ),
@@ -89,7 +89,7 @@ BROKEN = [
     (
         "engagement: 0.40, education: 0.15",
         "adoption: 0.40, education: 0.15",
-        "journey.entry.adoption",
+        "journeys.hourglass.entry.adoption",
         "people enter before purchase",
         "entry: {adoption",
     ),
@@ -103,7 +103,7 @@ BROKEN = [
     (
         "delivery_days: [2, 6]",
         "delivery_days: [6, 2]",
-        "journey.delivery_days",
+        "journeys.hourglass.delivery_days",
         "first <= second",
         "delivery_days: [6, 2]",
     ),
@@ -147,10 +147,25 @@ def test_syntax_errors_and_missing_presets() -> None:
         api.load_preset("no-such-preset")
 
 
-def test_another_model_checks_the_stage_names(tmp_path: object) -> None:
-    # the learning-kits journey speaks hourglass; on the value journey its stages are unknown
-    with pytest.raises(PresetError, match="not a stage of model 'value-journey'"):
-        api.load_preset("learning-kits", model="value-journey")
+@pytest.mark.parametrize("model", ["value-journey", "buy-own-advocate"])
+def test_every_shipped_model_has_settings(model: str) -> None:
+    loaded = api.load_preset("learning-kits", model=model)
+    assert loaded.plan.model.name == model
+    assert all(plan.signals for plan in loaded.plan.per_stage)
+
+
+def test_a_model_without_settings_is_named() -> None:
+    text = SHIPPED.replace("model: hourglass", "model: value-journey").replace(
+        "  value-journey:\n", "  value-journey-old:\n"
+    )
+    with pytest.raises(PresetError, match="journeys: has no settings for model 'value-journey'"):
+        api.load_preset_text(text, file="kits.yaml")
+    # stage names are the model's: hourglass stages are unknown to the value journey
+    text = SHIPPED.replace(
+        "  value-journey:\n    entry: {aware: 0.55", "  value-journey:\n    entry: {research: 0.55"
+    )
+    with pytest.raises(PresetError, match="'research' is not a stage of model 'value-journey'"):
+        api.load_preset_text(text.replace("model: hourglass", "model: value-journey"))
 
 
 def test_sizes_are_checked(preset: api.Preset) -> None:

@@ -173,8 +173,8 @@ def simulate(
             plan,
             chains,
             days=horizon,
-            delivery=config.journey.delivery_days,
-            returns=config.journey.returns,
+            delivery=plan.delivery_days,
+            returns=plan.returns,
             rng=rng,
         )
         rows = product_events(

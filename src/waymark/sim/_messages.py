@@ -179,7 +179,8 @@ class _Builder:
         if product >= 0:
             item = self.items[product]
             if kind.order:
-                props["order_id"] = f"ord-{p:07d}-{product}"
+                kind_of_order = kind.properties.get("order_type", "new")
+                props["order_id"] = f"ord-{p:07d}-{product}-{kind_of_order}"
                 props["total"] = item["price"]
                 props["currency"] = "USD"
                 props["products"] = [{**item, "quantity": 1}]

@@ -80,6 +80,8 @@ class Plan:
     signed_up: Template | None
     referral_entry_cum: FloatArray
     back_after_days: float
+    delivery_days: tuple[float, float]
+    returns: float
 
 
 def cumulative(weights: Sequence[float]) -> FloatArray:
@@ -146,6 +148,14 @@ class _Builder:
         self.model = model
         self.fail = fail
         self.stages = model.stage_names
+        self.jpath: Path = ("journeys", model.name)
+        if model.name not in config.journeys:
+            raise fail(
+                ("journeys",),
+                f"has no settings for model {model.name!r} "
+                f"(it has: {', '.join(config.journeys) or 'none'})",
+            )
+        self.journey = config.journeys[model.name]
         self.post = np.array([s.phase == "post_purchase" for s in model.stages], dtype=np.bool_)
         self.by_event: dict[str, tuple[str, TrackingSpec]] = {}
         for key, spec in config.tracking.items():
@@ -217,9 +227,9 @@ class _Builder:
 
     def stage_plan(self, stage: int) -> StagePlan:
         name = self.stages[stage]
-        spec = self.config.journey.stages[name]
-        path: Path = ("journey", "stages", name, "signals")
-        content_share = self.config.journey.content_share
+        spec = self.journey.stages[name]
+        path: Path = (*self.jpath, "stages", name, "signals")
+        content_share = self.journey.content_share
         if spec.signals:
             check_weights(spec.signals, path, self.fail)
             templates: list[Template] = []
@@ -250,17 +260,17 @@ class _Builder:
     def transitions(self, purchase_stage: int) -> FloatArray:
         n = len(self.stages)
         table = np.zeros((n, n + 1), dtype=np.float64)
-        for name, spec in self.config.journey.stages.items():
-            s = self.stage_index(name, ("journey", "stages", name))
-            path: Path = ("journey", "stages", name, "next")
+        for name, spec in self.journey.stages.items():
+            s = self.stage_index(name, (*self.jpath, "stages", name))
+            path: Path = (*self.jpath, "stages", name, "next")
             check_weights(spec.next, path, self.fail)
             if spec.dwell_days <= 0:
-                raise self.fail(("journey", "stages", name, "dwell_days"), "must be more than 0")
+                raise self.fail((*self.jpath, "stages", name, "dwell_days"), "must be more than 0")
             if spec.activity_per_day < 0:
                 raise self.fail(
-                    ("journey", "stages", name, "activity_per_day"), "must be 0 or more"
+                    (*self.jpath, "stages", name, "activity_per_day"), "must be 0 or more"
                 )
-            check_share(spec.reinforce, ("journey", "stages", name, "reinforce"), self.fail)
+            check_share(spec.reinforce, (*self.jpath, "stages", name, "reinforce"), self.fail)
             for target, weight in spec.next.items():
                 if target == EXIT:
                     table[s, n] = weight
@@ -281,8 +291,8 @@ class _Builder:
                     )
                 table[s, t] = weight
         for name in self.stages:
-            if name not in self.config.journey.stages:
-                raise self.fail(("journey", "stages"), f"has no settings for stage {name!r}")
+            if name not in self.journey.stages:
+                raise self.fail((*self.jpath, "stages"), f"has no settings for stage {name!r}")
         out: FloatArray = np.cumsum(table, axis=1) / table.sum(axis=1, keepdims=True)
         return out
 
@@ -374,31 +384,32 @@ def build(config: SimConfig, model: JourneyModel, fail: Fail) -> Plan:
         raise fail(("people", "arrival_spread"), "must be more than 0 and at most 1")
     if people.next_product_days <= 0:
         raise fail(("people", "next_product_days"), "must be more than 0")
+    journey = b.journey
+    jpath = b.jpath
     signup = np.zeros(len(b.stages), dtype=np.float64)
-    for name, share in people.signup.items():
-        i = b.stage_index(name, ("people", "signup", name), phase="pre_purchase")
-        check_share(share, ("people", "signup", name), fail)
+    for name, share in journey.signup.items():
+        i = b.stage_index(name, (*jpath, "signup", name), phase="pre_purchase")
+        check_share(share, (*jpath, "signup", name), fail)
         signup[i] = share
     for phase in ("pre_purchase", "post_purchase"):
         check_weights(getattr(config.channels, phase), ("channels", phase), fail)
     for field in msgspec_fields(config.adversarial):
         check_share(getattr(config.adversarial, field), ("adversarial", field), fail)
-    journey = config.journey
-    check_share(journey.content_share, ("journey", "content_share"), fail)
-    check_share(journey.returns, ("journey", "returns"), fail)
+    check_share(journey.content_share, (*jpath, "content_share"), fail)
+    check_share(journey.returns, (*jpath, "returns"), fail)
     low, high = journey.delivery_days
     if not 0 <= low <= high:
-        raise fail(("journey", "delivery_days"), "needs 0 <= first <= second")
-    check_weights(journey.entry, ("journey", "entry"), fail)
+        raise fail((*jpath, "delivery_days"), "needs 0 <= first <= second")
+    check_weights(journey.entry, (*jpath, "entry"), fail)
     entry = np.zeros(len(b.stages), dtype=np.float64)
     for name, weight in journey.entry.items():
-        entry[b.stage_index(name, ("journey", "entry", name), phase="pre_purchase")] = weight
+        entry[b.stage_index(name, (*jpath, "entry", name), phase="pre_purchase")] = weight
     referral_entry = entry
-    if config.referrals.entry:
-        check_weights(config.referrals.entry, ("referrals", "entry"), fail)
+    if journey.referral_entry:
+        check_weights(journey.referral_entry, (*jpath, "referral_entry"), fail)
         referral_entry = np.zeros(len(b.stages), dtype=np.float64)
-        for name, weight in config.referrals.entry.items():
-            i = b.stage_index(name, ("referrals", "entry", name), phase="pre_purchase")
+        for name, weight in journey.referral_entry.items():
+            i = b.stage_index(name, (*jpath, "referral_entry", name), phase="pre_purchase")
             referral_entry[i] = weight
     check_share(config.referrals.join, ("referrals", "join"), fail)
     if config.referrals.invites < 0:
@@ -448,6 +459,8 @@ def build(config: SimConfig, model: JourneyModel, fail: Fail) -> Plan:
         signed_up=signed_up,
         referral_entry_cum=cumulative(list(referral_entry)),
         back_after_days=model.moving_back.after.total_seconds() / 86400.0,
+        delivery_days=journey.delivery_days,
+        returns=journey.returns,
     )
 
 

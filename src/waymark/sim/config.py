@@ -57,8 +57,6 @@ class PeopleSpec(_Spec, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """...of whom this share link it by signing in with Facebook (the rest stay unlinkable)."""
     arrival_spread: float = 0.85
     """Arrivals are spread uniformly over this share of the simulated days."""
-    signup: dict[str, float] = {}
-    """Chance of signing up on entering each pre-purchase stage (a purchase always signs up)."""
 
 
 class StageSpec(_Spec, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -76,8 +74,14 @@ class StageSpec(_Spec, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
 
 class JourneySpec(_Spec, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How people move through one journey model's stages (stage names are the model's)."""
+
     entry: dict[str, float]
     """Weights of the pre-purchase stage a person enters at."""
+    referral_entry: dict[str, float] = {}
+    """Weights of the stage referred people enter at (default: ``entry``)."""
+    signup: dict[str, float] = {}
+    """Chance of signing up on entering each pre-purchase stage (a purchase always signs up)."""
     stages: dict[str, StageSpec]
     content_share: float = 0.25
     """Share of stage evidence that is stage-tagged content (a page with content_stage)."""
@@ -100,8 +104,6 @@ class ReferralSpec(_Spec, frozen=True, kw_only=True, forbid_unknown_fields=True)
     """Chance an invited person comes and joins the population."""
     lag_days: float = 4.0
     """Mean days from the invitation to the first visit."""
-    entry: dict[str, float] = {}
-    """Weights of the stage referred people enter at (default: the journey's entry)."""
     rounds: int = 4
     """Generations of referrals simulated (referred people refer others)."""
 
@@ -155,7 +157,8 @@ class SimConfig(_Spec, frozen=True, kw_only=True, forbid_unknown_fields=True):
     products: tuple[ProductSpec, ...]
     people: PeopleSpec = PeopleSpec()
     channels: ChannelsSpec
-    journey: JourneySpec
+    journeys: dict[str, JourneySpec]
+    """Per journey model (by name): the stage settings used when that model is simulated."""
     referrals: ReferralSpec = ReferralSpec()
     adversarial: AdversarialSpec = AdversarialSpec()
     tracking: dict[str, TrackingSpec]
