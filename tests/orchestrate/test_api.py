@@ -39,7 +39,8 @@ steps:
       subject: "Thanks {{ first_name }}"
       text: "Track {{ trigger.properties.tracking_number }}"
       html: >-
-        <p>Track <a href="https://track.example/{{ trigger.properties.tracking_number }}">here</a></p>
+        <p>Track <a href="https://track.example/{{ trigger.properties.tracking_number }}">
+        here</a></p>
   - id: carrier
     send: {channel: webhook, target: carrier}
   - id: later
