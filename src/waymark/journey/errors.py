@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from waymark.core.errors import ConfigError, NotFound
+from waymark.core.errors import ConfigError, NotFound, TransientError
 
 
 class ModelError(ConfigError):
@@ -35,3 +35,7 @@ class ModelNotFound(NotFound):
 
 class ProfileNotFound(NotFound):
     code = "journey.profile_not_found"
+
+
+class JourneysUnavailable(TransientError):
+    code = "journey.unavailable"
