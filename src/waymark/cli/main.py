@@ -9,7 +9,16 @@ from typing import Any
 import click
 
 import waymark
-from waymark.cli import demo, events, importing, inspect, profile, serve, simulate
+from waymark.cli import (
+    demo,
+    events,
+    importing,
+    inspect,
+    journeys,
+    profile,
+    serve,
+    simulate,
+)
 from waymark.core.errors import ConfigError, TerminalError, ValidationError, WaymarkError
 
 # One line per area; each module exposes ``commands: list[click.Command]``.
@@ -21,6 +30,7 @@ COMMAND_MODULES = (
     inspect,
     simulate,
     profile,
+    journeys,
 )
 
 

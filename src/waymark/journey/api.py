@@ -182,6 +182,7 @@ class JourneyService:
         self._flushing = threading.Lock()
         self._listeners: list[StageListener] = []
         self._checkpoint = store.checkpoint() if store is not None else 0
+        self._saved = self._checkpoint
         self._engine = JourneyEngine(self.models, loader=self._load if store else None)
 
     # -- streaming -----------------------------------------------------------------------------
@@ -243,6 +244,8 @@ class JourneyService:
         with self._flushing:
             with self._lock:
                 dirty, removed = self._engine.take_changed()
+                if not dirty and not removed and self._checkpoint == self._saved:
+                    return  # nothing to write (and read-only stores stay untouched)
                 states: list[dict[str, Any]] = []
                 transitions: list[dict[str, Any]] = []
                 evidence: list[dict[str, Any]] = []
@@ -260,6 +263,7 @@ class JourneyService:
                 checkpoint=checkpoint,
             )
             self._unflushed = 0
+            self._saved = checkpoint
 
     def _load(self, profile_ids: Sequence[str]) -> Mapping[str, Sequence[tuple[str, Evidence]]]:
         assert self._store is not None
@@ -289,6 +293,7 @@ class JourneyService:
                 self._engine = JourneyEngine(self.models)
                 self._engine.restore_many(evidence_items(result.evidence))
             self._checkpoint = checkpoint
+            self._saved = checkpoint if self._store is not None else 0
             self._unflushed = 0
         return result
 
