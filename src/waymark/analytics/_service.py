@@ -20,6 +20,7 @@ from waymark.analytics.contracts import (
     InsightsReport,
     TransitionsReport,
 )
+from waymark.analytics.errors import AnalyticsUnavailable
 from waymark.core.clock import Clock
 
 
@@ -116,9 +117,14 @@ class AnalyticsService:
     def coverage(
         self, *, model: str | None = None, as_of: datetime | None = None
     ) -> CoverageReport:
+        content = self.content()
+        if content is None:
+            raise AnalyticsUnavailable(
+                "content coverage needs the decide catalog, which is not set up here"
+            )
         return self.engine.coverage(
             self.sources.journeys(),
-            self.content() or (),
+            content,
             as_of=as_of or self.clock.now(),
             model=model,
         )

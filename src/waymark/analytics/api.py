@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from waymark.analytics._definition import load_funnel
 from waymark.analytics._engine import Analytics, EventSource
 from waymark.analytics._funnel import validate
 from waymark.analytics._journey_data import JourneyData
@@ -35,6 +36,7 @@ __all__ = [
     "Sources",
     "content_items",
     "funnel",
+    "load_funnel",
     "validate_funnel",
 ]
 

@@ -16,6 +16,7 @@ from waymark.cli import (
     inspect,
     journeys,
     profile,
+    report,
     serve,
     simulate,
 )
@@ -30,6 +31,7 @@ COMMAND_MODULES = (
     inspect,
     simulate,
     profile,
+    report,
     journeys,
 )
 
@@ -50,7 +52,8 @@ class _Failure(click.ClickException):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
-        self.exit_code = code  # click's standalone mode (and CliRunner) exits with this
+        # click's standalone mode (and CliRunner) exits with this
+        self.exit_code = code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
