@@ -118,8 +118,10 @@ def test_errors_are_json_with_codes(app: TestClient, admin_headers: dict[str, st
     assert app.get("/api/v1/journeys/hourglass").status_code == 401
 
 
-def test_not_set_up_is_a_clear_503(client: TestClient, admin_headers: dict[str, str]) -> None:
-    r = client.get("/api/v1/journeys", headers=admin_headers)
+def test_not_set_up_is_a_clear_503(services: Services, admin_headers: dict[str, str]) -> None:
+    services.journeys = None
+    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        r = client.get("/api/v1/journeys", headers=admin_headers)
     assert (r.status_code, r.json()["code"]) == (503, "journey.unavailable")
 
 
