@@ -12,12 +12,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests._server import WRITE_KEY
-from tests.identity._gen import CONFIG
 from waymark.api import profiles
 from waymark.api._openapi import openapi_document
 from waymark.api.app import create_app
-from waymark.identity.api import IdentityService
-from waymark.runtime.services import Services
+from waymark.core.clock import FakeClock
+from waymark.core.settings import Settings
+from waymark.runtime.services import FeatureStores, Services, build_services
 from waymark.store.duckdb.identity import DuckDBProfileStore
 from waymark.store.duckdb.store import DuckDBStore
 
@@ -25,11 +25,19 @@ AUTH = {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).d
 
 
 @pytest.fixture
-def profiles_client(services: Services, store: DuckDBStore) -> Iterator[TestClient]:
-    identity = IdentityService(CONFIG, store=DuckDBProfileStore(store.db))
-    services.identity = identity
-    services.pipeline.processors.append(identity)
-    with TestClient(create_app(services), raise_server_exceptions=False) as c:
+def profile_services(settings: Settings, store: DuckDBStore, clock: FakeClock) -> Services:
+    """Composed as the server composes them, with identity persisted in the DuckDB store."""
+    return build_services(
+        settings,
+        event_log=store.events,
+        stores=FeatureStores(profiles=DuckDBProfileStore(store.db)),
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def profiles_client(profile_services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(profile_services), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -79,9 +87,9 @@ STORY = [
 
 
 def test_lookup_by_any_identifier_and_by_id(
-    profiles_client: TestClient, services: Services, admin_headers: dict[str, str]
+    profiles_client: TestClient, profile_services: Services, admin_headers: dict[str, str]
 ) -> None:
-    _send(profiles_client, services, STORY)
+    _send(profiles_client, profile_services, STORY)
     by_email = profiles_client.get(
         "/api/v1/profiles/lookup", params={"email": " RAY@example.com"}, headers=admin_headers
     )
@@ -102,9 +110,9 @@ def test_lookup_by_any_identifier_and_by_id(
 
 
 def test_timeline_merges_and_search(
-    profiles_client: TestClient, services: Services, admin_headers: dict[str, str]
+    profiles_client: TestClient, profile_services: Services, admin_headers: dict[str, str]
 ) -> None:
-    _send(profiles_client, services, STORY)
+    _send(profiles_client, profile_services, STORY)
     ray = profiles_client.get(
         "/api/v1/profiles/lookup", params={"user_id": "ray"}, headers=admin_headers
     ).json()
@@ -169,9 +177,11 @@ def test_admin_token_is_required(profiles_client: TestClient) -> None:
 
 
 def test_without_identity_the_endpoints_say_so(
-    client: TestClient, admin_headers: dict[str, str]
+    services: Services, admin_headers: dict[str, str]
 ) -> None:
-    r = client.get("/api/v1/profiles/p_x", headers=admin_headers)
+    services.identity = None
+    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        r = client.get("/api/v1/profiles/p_x", headers=admin_headers)
     assert (r.status_code, r.json()["code"]) == (503, "identity.unavailable")
 
 

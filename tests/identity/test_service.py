@@ -181,3 +181,4 @@ def test_listeners_and_automatic_flush(store: DuckDBStore) -> None:
     assert [len(r.profile_ids) for r in seen] == [2, 2]
     assert len(seen[1].merges) == 1
     assert svc.stats["profiles"] == 1
+    assert svc.profile_ids() == [svc.resolve("user_id", "ray")]

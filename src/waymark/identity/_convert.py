@@ -13,7 +13,7 @@ from waymark.identity.contracts import Identity, Profile
 
 
 def to_profile(
-    node: ProfileState, seen: Mapping[Key, tuple[int, int]], priority: Mapping[str, int]
+    node: ProfileState, seen: Mapping[Key, list[int]], priority: Mapping[str, int]
 ) -> Profile:
     identities = []
     for key in node.keys:

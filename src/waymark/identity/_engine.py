@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from waymark.core.events import Event
-from waymark.identity import _traits
+from waymark.identity import _gc, _traits
 from waymark.identity._extract import Extractor, Key, profile_traits
 from waymark.identity._graph import Graph, Merge, ProfileState, Refusal
 from waymark.identity.config import IdentityConfig
@@ -41,7 +41,7 @@ class Engine:
             {t.name: t.limit for t in config.types},
             self.keep_traits,
         )
-        self.seen: dict[Key, tuple[int, int]] = {}
+        self.seen: dict[Key, list[int]] = {}
         """Identifier -> [first, last] event time (us) over the events it was kept in."""
         self.merge_log: list[MergeRecord] = []
         self.log_index: dict[str, list[int]] = {}
@@ -58,11 +58,13 @@ class Engine:
         ids: list[str | None] = []
         merges: list[MergeRecord] = []
         refused: list[MergeRecord] = []
-        for event in events:
-            pid, m, r = self.apply(event)
-            ids.append(pid)
-            merges.extend(m)
-            refused.extend(r)
+        with _gc.paused():
+            for event in events:
+                pid, m, r = self.apply(event)
+                ids.append(pid)
+                if m or r:
+                    merges.extend(m)
+                    refused.extend(r)
         if merges:
             canonical = self.graph.canonical
             final = tuple(None if p is None else canonical(p) for p in ids)
@@ -79,21 +81,23 @@ class Engine:
         keys = self.extractor.identifiers(event)
         node, kept, merges, refusals = self.graph.step(keys, event.seq)
         ts = micros(event.timestamp)
-        pid = None if node is None else node.pid
-        merge_records = [self.merge_record(m, event.seq, event.message_id, ts) for m in merges]
-        refusal_records = [
-            self.refusal_record(r, pid, event.seq, event.message_id, ts) for r in refusals
-        ]
-        for _, absorbed, _ in merges:
-            self.removed.add(absorbed)
-            self.dirty.discard(absorbed)
-        self.record(merge_records)
-        self.record(refusal_records)
+        merge_records: list[MergeRecord] = []
+        refusal_records: list[MergeRecord] = []
+        if merges or refusals:
+            pid = None if node is None else node.pid
+            seq, message_id = event.seq, event.message_id
+            merge_records = [self.merge_record(m, seq, message_id, ts) for m in merges]
+            refusal_records = [self.refusal_record(r, pid, seq, message_id, ts) for r in refusals]
+            for _, absorbed, _ in merges:
+                self.removed.add(absorbed)
+                self.dirty.discard(absorbed)
+            self.record(merge_records)
+            self.record(refusal_records)
         self.checkpoint = max(self.checkpoint, event.seq)
         if node is None:
             return None, merge_records, refusal_records
         node.add_event(ts, event.channel)
-        if event.traits or event.context:
+        if (event.traits and event.type == "identify") or "traits" in event.context:
             values = profile_traits(event.type, event.traits, event.context)
             if values:
                 _traits.observe(node.traits, values, (ts, event.seq), self.keep_traits)
@@ -101,11 +105,11 @@ class Engine:
         for key in kept:
             span = seen.get(key)
             if span is None:
-                seen[key] = (ts, ts)
-            elif ts < span[0]:
-                seen[key] = (ts, span[1])
+                seen[key] = [ts, ts]
             elif ts > span[1]:
-                seen[key] = (span[0], ts)
+                span[1] = ts
+            elif ts < span[0]:
+                span[0] = ts
         self.dirty.add(node.pid)
         return node.pid, merge_records, refusal_records
 

@@ -11,14 +11,13 @@ whose JSON mentions a configured field, so both share the field rules and the or
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
 from waymark.core.events import Event
 from waymark.identity._normalise import Normaliser, as_text
 from waymark.identity.config import ANONYMOUS_ID, USER_ID, IdentifierKind, IdentityConfig
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_PLAIN_CACHE: Final = 1 << 18
 Key = tuple[str, str]
 """An identifier: (type, normalised value)."""
 
@@ -78,6 +77,25 @@ class Extractor:
         )
         self.roots = tuple(sorted({s.root for s in self.fields}))
         self.alias_type = config.alias_previous_type
+        # per root, the fields grouped by their first key: most documents hold none of them,
+        # and one dict lookup per key says so
+        self._plain: dict[str, str | None] = {}
+        self._plan: dict[str, dict[str, list[FieldSpec]]] = {}
+        for spec in self.fields:
+            self._plan.setdefault(spec.root, {}).setdefault(spec.path[0], []).append(spec)
+
+    def plain(self, raw: str) -> str | None:
+        """``normaliser.value("plain", raw)``, remembered: the same user and anonymous ids
+        arrive again and again. The memory is bounded by starting again when full."""
+        cache = self._plain
+        try:
+            return cache[raw]
+        except KeyError:
+            pass
+        if len(cache) >= _PLAIN_CACHE:
+            cache.clear()
+        value = cache[raw] = self.normaliser.value("plain", raw)
+        return value
 
     def json_candidates(
         self,
@@ -88,14 +106,19 @@ class Extractor:
     ) -> list[Candidate]:
         """Identifier values in the configured fields. A group call's traits describe the
         group, not the person, so they are not read."""
-        if event_type == "group":
-            traits = _EMPTY
-        docs = {"traits": traits, "context": context, "properties": properties}
         out: list[Candidate] = []
-        for spec in self.fields:
-            text = as_text(get_path(docs[spec.root], spec.path))
-            if text is not None:
-                out.append(Candidate(spec.type, spec.kind, text, spec.source))
+        for root, doc in (("traits", traits), ("context", context), ("properties", properties)):
+            if not doc or (root == "traits" and event_type == "group"):
+                continue
+            for first, specs in self._plan.get(root, {}).items():
+                head = doc.get(first)
+                if head is None:
+                    continue
+                for spec in specs:
+                    raw = head if len(spec.path) == 1 else get_path(head, spec.path[1:])
+                    text = as_text(raw)
+                    if text is not None:
+                        out.append(Candidate(spec.type, spec.kind, text, spec.source))
         return out
 
     def identifiers(self, event: Event) -> list[Key]:
@@ -103,9 +126,9 @@ class Extractor:
         found: list[tuple[int, int, Key]] = []
         norm = self.normaliser.value
         prio = self.priority
-        if event.user_id is not None and (v := norm("plain", event.user_id)) is not None:
+        if event.user_id is not None and (v := self.plain(event.user_id)) is not None:
             found.append((prio[USER_ID], SOURCE_USER_ID, (USER_ID, v)))
-        if event.anonymous_id is not None and (v := norm("plain", event.anonymous_id)):
+        if event.anonymous_id is not None and (v := self.plain(event.anonymous_id)) is not None:
             found.append((prio[ANONYMOUS_ID], SOURCE_ANONYMOUS_ID, (ANONYMOUS_ID, v)))
         if event.type == "alias" and event.previous_id is not None:
             kind = self.kind_of[self.alias_type]
@@ -123,8 +146,9 @@ class Extractor:
 
 def order_keys(found: list[tuple[int, int, Key]]) -> list[Key]:
     """Highest priority first, then source order; each identifier once."""
-    if len(found) > 1:
-        found.sort(key=lambda f: (f[0], f[1]))
+    if len(found) == 1:
+        return [found[0][2]]
+    found.sort()  # (priority, source) is unique per value: keys are never compared
     out: list[Key] = []
     for _, _, key in found:
         if key not in out:

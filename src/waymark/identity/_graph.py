@@ -127,6 +127,14 @@ class Graph:
         """Apply one event's identifiers. Returns the profile the event belongs to, the
         identifiers kept, the merges (oldest absorbed first) and the refusals."""
         owner = self.owner
+        if keys:  # the common case: every identifier already in the same profile
+            node = owner.get(keys[0])
+            if node is not None:
+                for key in keys[1:]:
+                    if owner.get(key) is not node:
+                        break
+                else:
+                    return node, keys, [], []
         limits = self.limits
         group: list[ProfileState] = []
         via: list[Key] = []

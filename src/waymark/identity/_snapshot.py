@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any
 
 import pyarrow as pa
 
-from waymark.identity import _traits
+from waymark.identity import _gc, _traits
 from waymark.identity._engine import Engine, micros
 from waymark.identity._graph import ProfileState
 from waymark.identity.config import IdentityConfig
@@ -146,15 +145,13 @@ def states_from(snapshot: Snapshot, engine: Engine) -> list[ProfileState]:
         key = (t, v)
         s.keys.append(key)
         s.counts[t] = s.counts.get(t, 0) + 1
-        seen[key] = (first, last)
+        seen[key] = [first, last]
     return list(states.values())
 
 
 def engine_from(config: IdentityConfig, snapshot: Snapshot, checkpoint: int) -> Engine:
     """The streaming engine restored from stored state."""
-    was_enabled = gc.isenabled()
-    gc.disable()  # as in the rebuild: many small objects, no cyclic garbage
-    try:
+    with _gc.paused():  # as in the rebuild
         engine = Engine(config)
         g = engine.graph
         for s in states_from(snapshot, engine):
@@ -173,9 +170,6 @@ def engine_from(config: IdentityConfig, snapshot: Snapshot, checkpoint: int) -> 
         engine.logged = len(engine.merge_log)
         engine.checkpoint = checkpoint
         return engine
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def concat(parts: Iterable[Snapshot]) -> Snapshot:

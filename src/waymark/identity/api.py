@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from waymark.core.events import Event
 from waymark.core.ports import EventLog
-from waymark.identity import _reading
+from waymark.identity import _gc, _reading
 from waymark.identity._convert import to_profile
 from waymark.identity._engine import Engine
 from waymark.identity._extract import Extractor, Key
@@ -106,7 +106,7 @@ class IdentityService:
         refused: list[MergeRecord] = []
         for start in range(0, len(events), _CHUNK):
             chunk = events[start : start + _CHUNK]
-            with self._lock:
+            with self._lock, _gc.paused():
                 engine = self._engine
                 for event in chunk:
                     if 0 < event.seq <= engine.checkpoint:
@@ -212,6 +212,11 @@ class IdentityService:
             if self._engine.state_of(profile_id) is None:
                 raise ProfileNotFound(f"no profile {profile_id!r}", profile_id=profile_id)
             return self._engine.merges_of(profile_id)
+
+    def profile_ids(self) -> list[str]:
+        """Every live profile id, sorted (audience exports walk them)."""
+        with self._lock:
+            return sorted(self._engine.graph.profiles)
 
     def search(self, query: str, limit: int = 20) -> list[ProfileSummary]:
         """Profiles with an identifier or current trait value starting with ``query``
