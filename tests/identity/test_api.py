@@ -52,7 +52,7 @@ def _send(client: TestClient, services: Services, batch: list[dict[str, Any]]) -
         time.sleep(0.01)
 
 
-STORY = [
+STORY: list[dict[str, Any]] = [
     {
         "type": "page",
         "anonymousId": "fb-1",
