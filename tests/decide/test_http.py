@@ -47,16 +47,18 @@ def api(services: Services, store: DuckDBStore, clock: FakeClock) -> Iterator[Te
             ),
         ),
     )
+    log = DuckDBDecisionLog(store.db)
     services.decide = Decider.open(
         shipped_catalog(),
         models=MODELS,
-        log=DuckDBDecisionLog(store.db),
+        log=log,
         catalogs=DuckDBCatalogStore(store.db),
         rng=np.random.default_rng(7),
         contexts=StaticContexts([ray]),
     )
     with TestClient(create_app(services), raise_server_exceptions=False) as c:
         yield c
+    log.close()
 
 
 def test_decide_by_identifier_then_read_the_log(api: TestClient) -> None:

@@ -25,7 +25,9 @@ def backend(
         return
     db = Database.open(tmp_path)
     flush_every = 1 if request.param == "duckdb-unbuffered" else 100
-    yield DuckDBDecisionLog(db, flush_every=flush_every), DuckDBCatalogStore(db)
+    log = DuckDBDecisionLog(db, flush_every=flush_every)
+    yield log, DuckDBCatalogStore(db)
+    log.close()
     db.close()
 
 

@@ -3,24 +3,28 @@ last set through the admin API.
 
 A decision is stored whole as msgspec JSON (it is read back whole, to explain it), plus one
 row per offered experience so contact history is a plain query. Decisions are written behind:
-``save`` buffers and one Arrow insert writes up to ``flush_every`` of them (a DuckDB commit
-costs milliseconds; a decision must not). Reads see buffered decisions, and ``flush`` (also on
-``close``) writes them out; a crash loses at most the buffer, which the event log does not
-depend on (decisions are derived records, not the source of truth).
+``save`` only buffers, and a timer thread inserts the buffer with one Arrow insert after
+``max_delay_s`` (at once when ``flush_every`` decisions wait): a DuckDB commit costs
+milliseconds, a decision must not. Reads see buffered decisions; ``flush`` writes now and
+``close`` stops the timer and flushes (the owner must call it at shutdown). A crash loses at
+most the buffer, which nothing else depends on (decisions are derived records; the event log
+is the source of truth).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import duckdb
 import msgspec
 import pyarrow as pa
 
+from waymark.core.errors import StorageError
 from waymark.core.eventframe import to_naive_utc
 from waymark.decide.contracts import ContactRecord, Decision
 from waymark.decide.ports import FeedbackKey, History
@@ -93,6 +97,8 @@ _FEEDBACK = pa.schema(
         ("profile_id", pa.string()),
     ]
 )
+log = logging.getLogger("waymark.store.decide")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(Decision).decode
 
@@ -119,8 +125,11 @@ class DuckDBDecisionLog:
         self._flush_every = flush_every
         self._max_delay = max_delay_s
         self._pending: dict[str, Decision] = {}
-        self._oldest = 0.0
+        self._writing: dict[str, Decision] = {}
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._closed = False
         # recent history of recently seen profiles: a point query costs ~1 ms in DuckDB, and a
         # profile usually gets several decisions in a row (page after page)
         self._cache: OrderedDict[str, _Recent] = OrderedDict()
@@ -140,32 +149,64 @@ class DuckDBDecisionLog:
 
     def save(self, decision: Decision) -> None:
         with self._lock:
-            if not self._pending:
-                self._oldest = time.monotonic()
             self._pending[decision.decision_id] = decision
-            if decision.experiences:
-                self._known.add(decision.profile_id)
+            offered = [
+                ContactRecord(experience_id=c.id, channel=decision.channel, at=decision.at)
+                for c in decision.experiences
+            ]
             cached = self._cache.get(decision.profile_id)
             if cached is not None:
-                cached.contacts.extend(
-                    ContactRecord(experience_id=c.id, channel=decision.channel, at=decision.at)
-                    for c in decision.experiences
-                )
-            due = time.monotonic() - self._oldest >= self._max_delay
-            if len(self._pending) >= self._flush_every or due:
-                self._flush_locked()
+                cached.contacts.extend(offered)
+            elif offered and decision.profile_id not in self._known:
+                # a first offer: this is the profile's whole history, no query will be needed
+                self._remember(decision.profile_id, _Recent(_EPOCH, offered, set()))
+            if offered:
+                self._known.add(decision.profile_id)
+            if self._timer is None and not self._closed:
+                # one short-lived timer per batch rather than a resident thread: nothing of
+                # the store outlives the process's last decision by more than max_delay_s
+                soon = len(self._pending) >= self._flush_every
+                self._timer = threading.Timer(0 if soon else self._max_delay, self._timed_flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _timed_flush(self) -> None:
+        try:
+            self.flush()
+        except StorageError:
+            # they stay pending: the next save schedules another try, close() raises
+            log.exception("decide: writing decisions failed")
+        with self._lock:
+            self._timer = None
 
     def flush(self) -> None:
-        with self._lock:
-            self._flush_locked()
+        """Write every pending decision now (also waits for a write in progress)."""
+        with self._write_lock:
+            with self._lock:
+                batch, self._pending = self._pending, {}
+                self._writing = batch
+            try:
+                self._write(list(batch.values()))
+            except duckdb.Error as exc:
+                with self._lock:
+                    self._pending = batch | self._pending
+                raise StorageError(f"could not write decisions: {exc}") from None
+            finally:
+                with self._lock:
+                    self._writing = {}
 
     def close(self) -> None:
+        """Stop the timer and write what is pending."""
+        with self._lock:
+            self._closed = True
+            timer = self._timer
+        if timer is not None:
+            timer.cancel()
         self.flush()
 
-    def _flush_locked(self) -> None:
-        if not self._pending:
+    def _write(self, batch: list[Decision]) -> None:
+        if not batch:
             return
-        batch = list(self._pending.values())
         decisions = pa.Table.from_pylist(
             [
                 {
@@ -203,11 +244,10 @@ class DuckDBDecisionLog:
             finally:
                 con.unregister("pending_decisions")
                 con.unregister("pending_offers")
-        self._pending.clear()
 
     def get(self, decision_id: str) -> Decision | None:
         with self._lock:
-            pending = self._pending.get(decision_id)
+            pending = self._pending.get(decision_id) or self._writing.get(decision_id)
         if pending is not None:
             return pending
         row = (
@@ -220,9 +260,8 @@ class DuckDBDecisionLog:
     def mark_feedback(self, keys: Sequence[FeedbackKey]) -> list[bool]:
         if not keys:
             return []
-        with self._lock:
-            # feedback rows carry the profile so "consumed" is one indexed look-up
-            self._flush_locked()
+        # feedback rows carry the decision's profile, so its decision must be written first
+        self.flush()
         table = pa.Table.from_pylist(
             [
                 {"decision_id": d, "experience_id": e, "outcome": o, "profile_id": None}
@@ -255,6 +294,11 @@ class DuckDBDecisionLog:
             fresh.append(key in inserted)
             inserted.discard(key)
         return fresh
+
+    def _remember(self, profile_id: str, recent: _Recent) -> None:
+        self._cache[profile_id] = recent
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     def history(self, profile_id: str, *, since: datetime) -> History:
         with self._lock:
@@ -289,13 +333,11 @@ class DuckDBDecisionLog:
         with self._lock:
             contacts += [
                 ContactRecord(experience_id=c.id, channel=d.channel, at=d.at)
-                for d in self._pending.values()
+                for d in (*self._pending.values(), *self._writing.values())
                 if d.profile_id == profile_id and d.at >= since
                 for c in d.experiences
             ]
-            self._cache[profile_id] = _Recent(since, list(contacts), set(consumed))
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            self._remember(profile_id, _Recent(since, list(contacts), set(consumed)))
         return History(contacts, frozenset(consumed))
 
 
