@@ -108,6 +108,12 @@ def alias(route: SpecRoute, path: str) -> SpecRoute:
     return copy
 
 
+def _schema_hook(type_: Any) -> dict[str, Any]:
+    if type_ is msgspec.Raw:
+        return {"description": "any JSON value, passed through undecoded"}
+    raise NotImplementedError(f"no JSON schema for {type_!r}")
+
+
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
@@ -123,7 +129,7 @@ def openapi_document(routes: Iterable[BaseRoute], *, title: str, version: str) -
             if t is not None and t not in types:
                 types.append(t)
     schemas, components = msgspec.json.schema_components(
-        types, ref_template="#/components/schemas/{name}"
+        types, ref_template="#/components/schemas/{name}", schema_hook=_schema_hook
     )
     schema_of = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}

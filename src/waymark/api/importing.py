@@ -19,7 +19,7 @@ IMPORT_BODY_LIMIT = 64 * 1024 * 1024
 
 class ImportRecord(msgspec.Struct, frozen=True):
     line: int
-    message: msgspec.Raw = msgspec.Raw(b"null")
+    message: msgspec.Raw | None = None
     text: str | None = None
     """The record as text instead of ``message`` when it is not well-formed JSON (which could
     not be embedded in this body); it is validated, and rejected, like any other record."""
@@ -52,7 +52,12 @@ async def import_records(request: Request) -> Response:
     if not body.source.strip():
         raise ValidationError("source must not be empty", field="source")
     records = [
-        RawRecord(r.line, r.text.encode() if r.text is not None else bytes(r.message))
+        RawRecord(
+            r.line,
+            r.text.encode()
+            if r.text is not None
+            else (bytes(r.message) if r.message is not None else b"null"),
+        )
         for r in body.records
     ]
     parsed = parse_records(

@@ -6,8 +6,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from waymark.core.ports import DEFAULT_DEDUPE_WINDOW
+from waymark.runtime.services import FeatureStores
 from waymark.store.duckdb._database import Database
+from waymark.store.duckdb.decide import DuckDBCatalogStore, DuckDBDecisionLog
 from waymark.store.duckdb.events import DuckDBEventLog
+from waymark.store.duckdb.identity import DuckDBProfileStore
+from waymark.store.duckdb.journey import DuckDBJourneyStore
+from waymark.store.duckdb.orchestrate import DuckDBFlowStore
 
 
 class DuckDBStore:
@@ -22,6 +27,11 @@ class DuckDBStore:
         self.db = Database.open(data_dir, read_only=read_only)
         try:
             self.events = DuckDBEventLog(self.db, dedupe_window=dedupe_window)
+            self.profiles = DuckDBProfileStore(self.db)
+            self.journeys = DuckDBJourneyStore(self.db)
+            self.decisions = DuckDBDecisionLog(self.db)
+            self.catalogs = DuckDBCatalogStore(self.db)
+            self.flows = DuckDBFlowStore(self.db)
         except BaseException:
             self.db.close()
             raise
@@ -30,5 +40,16 @@ class DuckDBStore:
     def read_only(self) -> bool:
         return self.db.read_only
 
+    def features(self) -> FeatureStores:
+        """The feature ports over this database, for ``runtime.build_services``."""
+        return FeatureStores(
+            profiles=self.profiles,
+            journeys=self.journeys,
+            decisions=self.decisions,
+            catalogs=self.catalogs,
+        )
+
     def close(self) -> None:
+        if not self.db.read_only:
+            self.decisions.close()
         self.db.close()

@@ -1,0 +1,105 @@
+"""Decision contexts from identity and journeys: the glue between features that no single
+feature owns (``decide`` defines the ``ContextSource`` port; this implements it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Final
+
+from waymark.core.ports import EventLog
+from waymark.decide.contracts import DecisionContext, JourneyPosition, RecentEvent
+from waymark.identity.api import IdentityService
+from waymark.identity.errors import ProfileNotFound
+from waymark.journey.api import JourneyService
+
+RECENT_EVENTS: Final = 50
+_SUPPORT_OPEN: Final = frozenset(
+    {"Support Ticket Created", "Support Case Opened", "Ticket Created"}
+)
+_SUPPORT_CLOSED: Final = frozenset(
+    {"Support Ticket Resolved", "Support Case Closed", "Support Case Resolved", "Ticket Resolved"}
+)
+
+
+class ProfileContexts:
+    """``decide.ports.ContextSource`` over the live identity graph and journey engine."""
+
+    def __init__(
+        self, identity: IdentityService, journeys: JourneyService, event_log: EventLog
+    ) -> None:
+        self._identity = identity
+        self._journeys = journeys
+        self._log = event_log
+
+    def resolve(self, reference: Mapping[str, str]) -> str | None:
+        if "id" in reference:
+            return self._identity.canonical(reference["id"])
+        for type_, value in reference.items():
+            found = self._identity.resolve(type_, value)
+            if found is not None:
+                return found
+        return None
+
+    def context(self, profile_id: str, now: datetime) -> DecisionContext | None:
+        try:
+            profile = self._identity.profile(profile_id)
+        except ProfileNotFound:
+            return None
+        identifiers: dict[str, list[str]] = {}
+        for identity in profile.identities:
+            identifiers.setdefault(identity.type, []).append(identity.value)
+        traits = {name: trait.value for name, trait in profile.traits.items()}
+        positions = tuple(
+            JourneyPosition(
+                model=view.model,
+                product=view.product,
+                stage=view.stage,
+                furthest=view.furthest,
+                phase=view.phase,
+                purchased=view.purchased_at is not None,
+                since=view.since,
+            )
+            for view in self._journeys.journeys(profile.id, as_of=now)
+        )
+        events = self._identity.timeline(profile.id, self._log, limit=RECENT_EVENTS)
+        recent = tuple(
+            RecentEvent(name=e.label, at=e.timestamp, channel=e.channel, properties=e.properties)
+            for e in events
+            if e.timestamp <= now
+        )
+        zone = traits.get("timezone") or next(
+            (
+                e.context.get("timezone")
+                for e in events
+                if isinstance(e.context.get("timezone"), str)
+            ),
+            None,
+        )
+        return DecisionContext(
+            profile_id=profile.id,
+            now=now,
+            identifiers=identifiers,
+            traits=traits,
+            consent=dict(profile.consent),
+            positions=positions,
+            recent_events=recent,
+            open_support_case=_support_case_open(recent),
+            timezone=zone if isinstance(zone, str) else None,
+        )
+
+    def contexts(self, now: datetime) -> Iterator[DecisionContext]:
+        for profile_id in self._identity.profile_ids():
+            ctx = self.context(profile_id, now)
+            if ctx is not None:
+                yield ctx
+
+
+def _support_case_open(recent: tuple[RecentEvent, ...]) -> bool:
+    """Newest first: an open case is a creation not followed by a resolution."""
+    for event in recent:
+        if event.name in _SUPPORT_CLOSED:
+            return False
+        if event.name in _SUPPORT_OPEN:
+            return True
+    return False

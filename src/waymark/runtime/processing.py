@@ -1,0 +1,47 @@
+"""The streaming chain over committed events: identity resolves each event to a profile,
+journeys place it (and re-place merged profiles), decide learns from feedback events.
+
+Identity and journeys persist separately, each with its own checkpoint, so the chain's
+checkpoint is the lower of the two: after a restart the events after it are fed again, and each
+feature skips what it had already applied (identity answers replayed events with their current
+profile; journeys ignore events at or before their checkpoint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from waymark.core.events import Event
+from waymark.decide.api import Decider
+from waymark.identity.api import IdentityService
+from waymark.journey.api import JourneyService
+
+
+class DerivedState:
+    """One pipeline processor for everything derived from the log in stream."""
+
+    name = "derived"
+
+    def __init__(
+        self,
+        identity: IdentityService,
+        journeys: JourneyService,
+        decider: Decider | None = None,
+    ) -> None:
+        self.identity = identity
+        self.journeys = journeys
+        self.decider = decider
+        identity.subscribe(journeys.on_resolved)
+
+    def checkpoint(self) -> int:
+        return min(self.identity.checkpoint(), self.journeys.checkpoint())
+
+    def process(self, events: Sequence[Event]) -> None:
+        self.identity.observe(events)
+        if self.decider is not None:
+            # feedback is deduplicated by the decision log, so a replay counts nothing twice
+            self.decider.observe(events)
+
+    def flush(self) -> None:
+        self.identity.flush()
+        self.journeys.flush()
