@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any, Final, Protocol
 
 import msgspec
-from segment.analytics import Client
 
 from waymark.sim._messages import Message
 
@@ -47,6 +46,8 @@ ClientFactory = Callable[[str, str, OnError], SegmentClient]
 
 def segment_client(url: str, write_key: str, on_error: OnError) -> SegmentClient:
     """The real SDK client, posting ``{url}/v1/batch``."""
+    # imported here: the SDK (and requests, dateutil) would add ~0.5 s to every CLI start
+    from segment.analytics import Client  # noqa: PLC0415
     client: SegmentClient = Client(
         write_key=write_key,
         host=url.rstrip("/"),
