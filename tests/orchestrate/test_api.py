@@ -122,9 +122,13 @@ def test_flows_messages_inbox_and_tracking(
 ) -> None:
     now = clock.now()
     identify = Event(
-        message_id="id-1", type="identify", user_id="ray", timestamp=now, received_at=now,
+        message_id="id-1",
+        type="identify",
+        user_id="ray",
+        timestamp=now,
+        received_at=now,
         traits={"first_name": "Ray", "email": "ray@example.com"},
-    )  # fmt: skip
+    )
     track(
         store,
         orch,

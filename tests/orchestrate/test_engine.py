@@ -355,10 +355,18 @@ steps:
 
     def change(to: str, product: str = "genius-kit", seq: int = 1) -> StageChanged:
         return StageChanged(
-            model="hourglass", profile_id="ray", product=product, from_stage="justification",
-            to_stage=to, phase="post_purchase", direction="forward", furthest=to, at=T0, seq=seq,
+            model="hourglass",
+            profile_id="ray",
+            product=product,
+            from_stage="justification",
+            to_stage=to,
+            phase="post_purchase",
+            direction="forward",
+            furthest=to,
+            at=T0,
+            seq=seq,
             message_id=f"m{seq}",
-        )  # fmt: skip
+        )
 
     started = kit.orch.on_stage_changes(
         [change("purchase"), change("purchase", "starter-kit", 2), change("adoption", seq=3)]
