@@ -94,6 +94,14 @@ def test_feedback_is_marked_once(backend: tuple[DecisionLog, CatalogStore]) -> N
     assert log.mark_feedback([]) == []
 
 
+def test_offer_stages(backend: tuple[DecisionLog, CatalogStore]) -> None:
+    log, _ = backend
+    log.save(decision(1, offered=("a", "b")))
+    found = log.offer_stages([("d1", "b"), ("d1", "zz"), ("d9", "a"), ("d1", "b")])
+    assert found == {("d1", "b"): "evaluation"}
+    assert log.offer_stages([]) == {}
+
+
 def test_catalog_store_keeps_the_latest(backend: tuple[DecisionLog, CatalogStore]) -> None:
     _, store = backend
     assert store.load() is None

@@ -38,6 +38,15 @@ class MemoryDecisionLog:
                 self._consumed.setdefault(decision.profile_id, set()).add(key[1])
         return fresh
 
+    def offer_stages(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        for decision_id, experience_id in keys:
+            decision = self._decisions.get(decision_id)
+            for chosen in decision.experiences if decision is not None else ():
+                if chosen.id == experience_id:
+                    out[(decision_id, experience_id)] = chosen.stage
+        return out
+
     def history(self, profile_id: str, *, since: datetime) -> History:
         contacts = [
             ContactRecord(experience_id=c.id, channel=d.channel, at=d.at)

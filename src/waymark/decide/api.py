@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from waymark.core.events import Event
+from waymark.core.ports import EventLog
 from waymark.decide._audience import normalise_email, normalise_phone, page, sha256_hex
 from waymark.decide._bandit import BanditState
 from waymark.decide._catalog import Catalog, build_catalog, load_catalog_text
@@ -57,6 +58,7 @@ __all__ = [
     "CatalogDoc",
     "Decider",
     "Experience",
+    "FeedbackProcessor",
     "MemoryCatalogStore",
     "MemoryDecisionLog",
     "Policy",
@@ -199,19 +201,11 @@ class Decider:
     # -- learning --------------------------------------------------------------------------
 
     def _stages(self, feedback: Sequence[Feedback]) -> list[str | None]:
-        """The bandit stage of each feedback: its own, else the logged decision's."""
-        decisions: dict[str, Decision | None] = {}
-        out: list[str | None] = []
-        for fb in feedback:
-            if fb.stage is not None:
-                out.append(fb.stage)
-                continue
-            if fb.decision_id not in decisions:
-                decisions[fb.decision_id] = self._log.get(fb.decision_id)
-            decision = decisions[fb.decision_id]
-            chosen = decision.experiences if decision is not None else ()
-            out.append(next((c.stage for c in chosen if c.id == fb.experience_id), None))
-        return out
+        """The bandit stage of each feedback: its own, else the one it was offered at."""
+        logged = self._log.offer_stages(
+            [(fb.decision_id, fb.experience_id) for fb in feedback if fb.stage is None]
+        )
+        return [fb.stage or logged.get((fb.decision_id, fb.experience_id)) for fb in feedback]
 
     def apply_feedback(self, feedback: Iterable[Feedback]) -> int:
         """Count feedback not counted before; returns how many were counted. Feedback whose
@@ -317,6 +311,35 @@ class Decider:
 
     def audience_names(self) -> list[str]:
         return [a.name for a in self._catalog.doc.audiences]
+
+
+class FeedbackProcessor:
+    """The runtime pipeline's view of a Decider (``runtime.pipeline.Processor``): feedback
+    events in committed order.
+
+    Counts live in memory; building the processor rebuilds them from the whole log (one
+    vectorised scan) and starts its checkpoint at the log's end, so a restart neither loses
+    counts nor counts twice (the decision log remembers what streaming already counted).
+    """
+
+    name = "decide"
+
+    def __init__(self, decider: Decider, event_log: EventLog) -> None:
+        self._decider = decider
+        self._seq = event_log.max_seq()
+        decider.rebuild(event_log.scan(until_seq=self._seq))
+
+    def checkpoint(self) -> int:
+        return self._seq
+
+    def process(self, events: Sequence[Event]) -> None:
+        fresh = [e for e in events if e.seq > self._seq]
+        if fresh:
+            self._decider.observe(fresh)
+            self._seq = fresh[-1].seq
+
+    def flush(self) -> None:
+        """Nothing to persist: counts are rebuilt from the log at start."""
 
 
 def _encode_cursor(profile_id: str) -> str:

@@ -36,6 +36,11 @@ class DecisionLog(Protocol):
         repeated within ``keys`` is new only the first time."""
         ...
 
+    def offer_stages(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The bandit stage each (decision, experience) was offered at, for those offered
+        (one look-up for a whole batch of feedback)."""
+        ...
+
     def history(self, profile_id: str, *, since: datetime) -> History:
         """What was offered to a profile since a time (for contact caps) and what it
         consumed (clicked or converted on), in one look-up."""

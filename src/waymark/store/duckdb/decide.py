@@ -47,7 +47,8 @@ _DDL = (
         profile_id VARCHAR NOT NULL,
         experience_id VARCHAR NOT NULL,
         channel VARCHAR NOT NULL,
-        decided_at TIMESTAMP NOT NULL
+        decided_at TIMESTAMP NOT NULL,
+        stage VARCHAR NOT NULL
     )
     """,
     "CREATE INDEX IF NOT EXISTS decide_offers_profile ON decide_offers (profile_id)",
@@ -87,8 +88,10 @@ _OFFERS = pa.schema(
         ("experience_id", pa.string()),
         ("channel", pa.string()),
         ("decided_at", _TS),
+        ("stage", pa.string()),
     ]
 )
+_KEYS = pa.schema([("decision_id", pa.string()), ("experience_id", pa.string())])
 _FEEDBACK = pa.schema(
     [
         ("decision_id", pa.string()),
@@ -229,6 +232,7 @@ class DuckDBDecisionLog:
                     "experience_id": c.id,
                     "channel": d.channel,
                     "decided_at": to_naive_utc(d.at),
+                    "stage": c.stage,
                 }
                 for d in batch
                 for c in d.experiences
@@ -294,6 +298,28 @@ class DuckDBDecisionLog:
             fresh.append(key in inserted)
             inserted.discard(key)
         return fresh
+
+    def offer_stages(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        with self._lock:
+            for d in (*self._pending.values(), *self._writing.values()):
+                out.update({(d.decision_id, c.id): c.stage for c in d.experiences})
+        wanted = [k for k in dict.fromkeys(keys) if k not in out]
+        if wanted:
+            table = pa.Table.from_pylist(
+                [{"decision_id": d, "experience_id": e} for d, e in wanted], schema=_KEYS
+            )
+            con = self._db.cursor()
+            con.register("wanted_offers", table)
+            try:
+                rows = con.execute(
+                    "SELECT o.decision_id, o.experience_id, o.stage FROM decide_offers o "
+                    "JOIN wanted_offers w USING (decision_id, experience_id)"
+                ).fetchall()
+            finally:
+                con.unregister("wanted_offers")
+            out.update({(d, e): stage for d, e, stage in rows})
+        return {k: out[k] for k in keys if k in out}
 
     def _remember(self, profile_id: str, recent: _Recent) -> None:
         self._cache[profile_id] = recent
