@@ -13,14 +13,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from waymark.analytics._journey_data import JourneyData
 from waymark.core.eventframe import EVENT_SCHEMA
 from waymark.core.ports import EventLog
-from waymark.identity.api import IdentityConfig, IdentityService
+from waymark.identity.api import IdentityConfig, IdentityService, attach_profiles
 from waymark.journey.api import rebuild
 from waymark.journey.contracts import JourneyModel
 
@@ -38,13 +37,7 @@ def _profiles(events: pa.Table, assignment: pa.Table | None) -> pa.Array:
     if assignment is None:
         # no identity graph: a user id, else the device's anonymous id
         return pc.coalesce(events.column("user_id"), events.column("anonymous_id"))
-    seqs = assignment.column("seq").to_numpy()
-    order = np.argsort(seqs, kind="stable")
-    wanted = events.column("seq").to_numpy()
-    at = np.searchsorted(seqs[order], wanted)
-    found = (at < len(order)) & (seqs[order][np.minimum(at, len(order) - 1)] == wanted)
-    ids = assignment.column(PROFILE).take(pa.array(order[np.minimum(at, len(order) - 1)]))
-    return pc.if_else(pa.array(found), ids, pa.nulls(len(wanted), pa.string()))
+    return attach_profiles(events, assignment)
 
 
 class LogSources:

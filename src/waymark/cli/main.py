@@ -16,6 +16,7 @@ from waymark.cli import (
     inspect,
     journeys,
     profile,
+    rebuild,
     report,
     serve,
     simulate,
@@ -33,6 +34,7 @@ COMMAND_MODULES = (
     profile,
     report,
     journeys,
+    rebuild,
 )
 
 

@@ -19,7 +19,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from waymark.core.events import Event
 from waymark.core.ports import EventLog
@@ -46,6 +48,7 @@ __all__ = [
     "IdentityConfig",
     "IdentityService",
     "StoredProfiles",
+    "attach_profiles",
     "config_for",
     "load_identity_config",
 ]
@@ -344,3 +347,18 @@ class StoredProfiles:
         return _reading.timeline(
             profile, event_log, self.extractor, owner_of, before=before, limit=limit
         )
+
+
+def attach_profiles(events: pa.Table | pa.RecordBatch, assignment: pa.Table) -> pa.Array:
+    """Each event's profile id from a rebuild's ``assignment`` (``seq``, ``profile_id``),
+    matched on ``seq``; null for events no identifier tied to a profile. Vectorised."""
+    seqs = assignment.column("seq").to_numpy()
+    order = np.argsort(seqs, kind="stable")
+    sorted_seqs = seqs[order]
+    wanted = events.column("seq").to_numpy()
+    if len(order) == 0:
+        return pa.nulls(len(wanted), pa.string())
+    at = np.minimum(np.searchsorted(sorted_seqs, wanted), len(order) - 1)
+    found = sorted_seqs[at] == wanted
+    ids = assignment.column("profile_id").take(pa.array(order[at]))
+    return pc.if_else(pa.array(found), ids, pa.nulls(len(wanted), pa.string()))
