@@ -18,8 +18,8 @@ from waymark.journey._machine import (
     from_us,
     to_us,
 )
-from waymark.journey._match import Hit, ModelMatcher
-from waymark.journey.contracts import JourneyModel, JourneyState, StageChanged
+from waymark.journey._match import ModelMatcher
+from waymark.journey.contracts import JourneyModel, JourneyState, ProductConfig, StageChanged
 from waymark.journey.errors import ModelError
 
 Loader = Callable[[Sequence[str]], Mapping[str, Sequence[tuple[str, Evidence]]]]
@@ -63,16 +63,28 @@ class StreamingEngine:
             profile_id = self.resolve(raw_id)
             machines: list[ProfileMachine] | None = None
             ts = -1
+            products: dict[ProductConfig, list[str]] = {}
             for m, matcher in enumerate(self._matchers):
-                hits = matcher.match(event)
-                if not hits:
+                found = matcher.evidence(event)
+                if found is None:
+                    continue
+                # models usually share where products are named: read them once per event
+                names = products.get(matcher.product_config)
+                if names is None:
+                    names = products[matcher.product_config] = matcher.products(event)
+                if not names:
                     continue
                 if machines is None:
                     machines = self._machines(profile_id)
                     ts = to_us(event.timestamp)
                     self._dirty.add(profile_id)
                 machine = machines[m]
-                items = [_evidence(event, ts, pos, hit) for pos, hit in enumerate(hits)]
+                mask, levels, purchase = found
+                seq, message_id = event.seq, event.message_id
+                items = [
+                    Evidence(ts, seq, pos, name, mask, levels, purchase, message_id)
+                    for pos, name in enumerate(names)
+                ]
                 if (profile_id, m) in late:
                     machine.evidence.extend(items)
                     continue
@@ -84,8 +96,9 @@ class StreamingEngine:
                         machine.evidence.extend(items[n + 1 :])
                         break
                     key = machine.keys[item.product]
-                    for step in key.history[before:]:
-                        changes.append(self._change(m, profile_id, item.product, key, step))
+                    if len(key.history) > before:
+                        for step in key.history[before:]:
+                            changes.append(self._change(m, profile_id, item.product, key, step))
         for profile_id, m in sorted(late):
             changes.extend(self._refold(profile_id, m, ProfileMachine.refold))
         return changes
@@ -251,9 +264,3 @@ class StreamingEngine:
             seq=step.seq,
             message_id=step.message_id,
         )
-
-
-def _evidence(event: Event, ts: int, pos: int, hit: Hit) -> Evidence:
-    return Evidence(
-        ts, event.seq, pos, hit.product, hit.mask, hit.levels, hit.purchase, event.message_id
-    )

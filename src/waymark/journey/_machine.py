@@ -140,7 +140,10 @@ class ProfileMachine:
         if not mask:
             return
         target = mask.bit_length() - 1
-        level = next((lv for s, lv in item.levels if s == target), NONE)
+        level = NONE
+        for s, lv in item.levels:
+            if s == target:
+                level = lv
         current = key.stage
         if current == NONE or target > current:
             self._move(key, target, level, item)

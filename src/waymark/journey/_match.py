@@ -137,6 +137,7 @@ class ModelMatcher:
             cid: (self._stage_pos[stage], model.stages[self._stage_pos[stage]].level_index(level))
             for cid, stage, level in model.content.catalog
         }
+        self.product_config = model.product
         self._product_fields = model.product.fields
         self._brand = model.product.product_less == "brand"
         content = model.content
@@ -153,34 +154,44 @@ class ModelMatcher:
 
     def match(self, event: Event) -> list[Hit]:
         """One ``Hit`` per product the event is evidence for (none when it is no evidence)."""
+        found = self.evidence(event)
+        if found is None:
+            return []
+        mask, levels, purchase = found
+        return [Hit(p, mask, levels, purchase) for p in self.products(event)]
+
+    def evidence(self, event: Event) -> tuple[int, tuple[tuple[int, int], ...], bool] | None:
+        """(stage mask, levels, purchase) of an event, before products; None when it is no
+        evidence. The hot path of streaming placement."""
         call = (event.type, event.event if event.type == "track" else event.name)
         plan = self._plans.get(call)
         if plan is None:
             plan = self._plan(call)
         if not plan:
-            return []
+            return None
         mask = 0
         purchase = False
         content = False
-        levels: dict[int, int] = {}
+        levels: dict[int, int] | None = None
         for target, level, test in plan:
             if test is not None and not test(event):
                 continue
             if target >= 0:
                 mask |= 1 << target
-                if level >= 0 and levels.get(target, -1) < level:
-                    levels[target] = level
+                if level >= 0:
+                    levels = levels or {}
+                    if levels.get(target, -1) < level:
+                        levels[target] = level
             elif target == PURCHASE:
                 purchase = True
             else:
                 content = True
         if content:
+            levels = levels or {}
             mask = self._content(event, mask, levels)
         if not mask and not purchase:
-            return []
-        products = self.products(event)
-        level_items = tuple(sorted(levels.items()))
-        return [Hit(p, mask, level_items, purchase) for p in products]
+            return None
+        return mask, tuple(sorted(levels.items())) if levels else (), purchase
 
     def _plan(self, call: IndexKey) -> Plan:
         """The rules that can match calls of this type and name, in model order."""
