@@ -23,7 +23,8 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 class DashboardServer(ServerProcess):
     """A real ``waymark serve`` (through ``tests.web._serve``, which adds the dashboard)."""
 
-    def start(self, timeout: float = 30.0) -> DashboardServer:
+    def start(self, timeout: float = 120.0) -> DashboardServer:
+        # generous: on a loaded 2-core machine the server's imports alone can take 40 s
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [
@@ -62,7 +63,9 @@ class DashboardServer(ServerProcess):
         """The endpoint exists but its feature is not configured (``<feature>.unavailable``)."""
         with self.admin() as client:
             r = client.get(path)
-        return r.status_code >= 400 and str(r.json().get("code", "")).endswith(".unavailable")
+        if r.status_code < 400 or "json" not in r.headers.get("content-type", ""):
+            return False
+        return str(r.json().get("code", "")).endswith(".unavailable")
 
     def offers(self, method: str, path: str) -> bool:
         r = httpx.get(f"{self.url}/openapi.json", timeout=10)

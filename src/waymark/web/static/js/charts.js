@@ -76,54 +76,84 @@ export function draw(el, option) {
   };
 }
 
-/** A phase name from the API ("pre_purchase", "post_purchase", or a stage flagged purchase). */
+/** The colour of a stage's phase: before purchase, the purchase stage, after purchase. */
 export function phaseColor(stage) {
   if (stage.is_purchase || stage.name === "purchase") return COLORS.purchase;
   return stage.phase === "post_purchase" ? COLORS.post : COLORS.pre;
 }
 
 /**
- * The hourglass: one trapezoid per stage, centred, its width the customers now at the stage,
- * in model order, so the narrowing to purchase and the widening after it show as a shape.
- * ``stages``: [{ name, title?, phase, count }].
+ * The hourglass: one centred bar per stage, its width the customers now at that stage, in model
+ * order, joined to the next bar by a faint band, so the narrowing to purchase and the widening
+ * after it show as a shape. Each bar stands for its own stage only (unlike a funnel chart, whose
+ * trapezoids mix a stage with the next). ``stages``: [{ name, title, phase, count }].
  */
-export function hourglassOption(stages, { title = "" } = {}) {
+export function hourglassOption(stages) {
   const max = Math.max(1, ...stages.map((s) => s.count));
+  const n = stages.length;
+  const layout = (api) => {
+    const width = api.getWidth();
+    const height = api.getHeight();
+    const shapeWidth = width * 0.6;
+    return { band: (height - 16) / Math.max(1, n), top: 8, centre: 4 + shapeWidth / 2, shapeWidth, labelX: shapeWidth + 16 };
+  };
+  const barWidth = (count, l) => (count > 0 ? Math.max(3, (l.shapeWidth * count) / max) : 0);
   return {
-    title: title ? { text: title, left: "center", textStyle: { fontSize: 14 } } : undefined,
     tooltip: {
       trigger: "item",
-      formatter: (p) => `${p.name}: ${fmtInt(p.value)} customers`,
+      formatter: (p) => `${shortTitle(stages[p.dataIndex])}: ${fmtInt(p.value[1])} customers`,
     },
     series: [
       {
-        type: "funnel",
+        type: "custom",
         name: "Customers per stage",
-        sort: "none",
-        orient: "vertical",
-        min: 0,
-        max,
-        minSize: "3%",
-        maxSize: "100%",
-        // the shape takes the left part; stage names and counts sit to its right
-        left: "2%",
-        width: "62%",
-        top: title ? 30 : 8,
-        bottom: 8,
-        gap: 2,
-        label: {
-          show: true,
-          position: "right",
-          color: COLORS.text,
-          formatter: (p) => `${p.name}  ${fmtInt(p.value)}`,
+        coordinateSystem: "none",
+        data: stages.map((s, i) => [i, s.count]),
+        renderItem: (params, api) => {
+          const i = params.dataIndex;
+          const stage = stages[i];
+          const l = layout(api);
+          const barHeight = l.band * 0.64;
+          const y = l.top + i * l.band + (l.band - barHeight) / 2;
+          const w = barWidth(stage.count, l);
+          const color = phaseColor(stage);
+          const children = [
+            {
+              type: "rect",
+              shape: { x: l.centre - Math.max(w, 1) / 2, y, width: Math.max(w, 1), height: barHeight, r: 2 },
+              style: { fill: w ? color : "#d1d5db" },
+            },
+            {
+              type: "text",
+              style: {
+                x: l.labelX,
+                y: y + barHeight / 2,
+                text: `${shortTitle(stage)}  ${fmtInt(stage.count)}`,
+                fill: COLORS.text,
+                font: "13px system-ui, sans-serif",
+                verticalAlign: "middle",
+              },
+            },
+          ];
+          if (i + 1 < n) {
+            const next = barWidth(stages[i + 1].count, l);
+            const yNext = y + l.band;
+            children.push({
+              type: "polygon",
+              shape: {
+                points: [
+                  [l.centre - w / 2, y + barHeight],
+                  [l.centre + w / 2, y + barHeight],
+                  [l.centre + next / 2, yNext],
+                  [l.centre - next / 2, yNext],
+                ],
+              },
+              style: { fill: color, opacity: 0.16 },
+              silent: true,
+            });
+          }
+          return { type: "group", children };
         },
-        labelLine: { show: true, length: 8, lineStyle: { color: "#9ca3af" } },
-        itemStyle: { borderColor: "#fff", borderWidth: 1 },
-        data: stages.map((s) => ({
-          name: shortTitle(s),
-          value: s.count,
-          itemStyle: { color: phaseColor(s) },
-        })),
       },
     ],
   };

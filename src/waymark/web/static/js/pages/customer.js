@@ -3,6 +3,8 @@
 // them, what to offer now and why, and how the profile was assembled (merge log).
 
 import { get } from "../api.js";
+import { models } from "../models.js";
+import { shortTitle } from "../shapes.js";
 import { channelIcon, channelLabel } from "../icons.js";
 import {
   empty, fillFrom, fmtInt, fmtTime, h, humanize, mount, notOk, section, show, table,
@@ -127,9 +129,14 @@ async function actionView(params) {
 
 async function journeysView(params) {
   const endpoint = `${P}/journeys`;
-  const result = await get(endpoint, { params });
+  const [result, known] = await Promise.all([get(endpoint, { params }), models().catch(() => [])]);
   if (result.state !== "ok") return notOk(result, "Journeys", `GET ${endpoint}`);
-  const journeys = normJourneys(result.data);
+  const byName = new Map(known.map((m) => [m.name, m]));
+  const journeys = normJourneys(result.data).map((j) => {
+    const m = byName.get(j.model);
+    return m ? { ...j, modelTitle: m.title, stages: j.stages.length ? j.stages : m.stages.map((s) => s.name),
+      stageInfo: new Map(m.stages.map((s) => [s.name, s])) } : { ...j, stageInfo: new Map() };
+  });
   if (!journeys.length) return empty("Not on a journey yet", "A stage is set once an event shows where the customer stands.");
   return h("div", { class: "journeys" }, journeys.map((j) => {
     const statusClass = j.status === "active" ? "badge-ok" : j.status === "stalled" ? "badge-warn" : "badge-bad";
@@ -137,25 +144,34 @@ async function journeysView(params) {
     return h("article", { class: "journey", "data-product": j.product, "data-model": j.model },
       h("h3", {}, h("span", {}, j.product === "*" ? "Brand" : j.product),
         j.status ? h("span", { class: `badge ${statusClass}` }, humanize(j.status)) : null),
-      h("p", { class: "hint" }, humanize(j.model)),
-      h("p", { class: "journey-stage" }, h("strong", {}, humanize(j.stage)),
+      h("p", { class: "hint" }, j.modelTitle ?? humanize(j.model)),
+      h("p", { class: "journey-stage" }, h("strong", {}, stageName(j, j.stage)),
         j.level ? ` (${humanize(j.level)})` : "",
         " since ", fmtTime(j.since),
-        j.furthest && j.furthest !== j.stage ? ` · furthest: ${humanize(j.furthest)}` : ""),
+        j.furthest && j.furthest !== j.stage ? ` · furthest: ${stageName(j, j.furthest)}` : ""),
+      j.stageInfo.get(j.stage)?.question
+        ? h("p", { class: "question" }, h("span", { class: "sr-only" }, "The customer asks: "), `“${j.stageInfo.get(j.stage).question}”`)
+        : null,
       j.stages.length
         ? h("ol", { class: "stage-track", "aria-label": `Stages of ${humanize(j.model)}` }, j.stages.map((s, i) =>
           h("li", {
             class: s === j.stage ? "current" : i <= reachedUpTo ? "reached" : "",
-            title: humanize(s),
+            title: stageName(j, s),
             "aria-current": s === j.stage ? "step" : null,
-          }, h("span", { class: "sr-only" }, humanize(s)))))
+          }, h("span", { class: "sr-only" }, stageName(j, s)))))
         : null,
       j.history.length
         ? h("details", {}, h("summary", {}, `History (${j.history.length} moves)`),
           h("ol", { class: "history" }, [...j.history].reverse().map((t) => h("li", {},
-            t.from ? `${humanize(t.from)} → ${humanize(t.to)}` : `Entered at ${humanize(t.to)}`, " · ", fmtTime(t.at)))))
+            t.from ? `${stageName(j, t.from)} → ${stageName(j, t.to)}` : `Entered at ${stageName(j, t.to)}`, " · ", fmtTime(t.at)))))
         : null);
   }));
+}
+
+/** A stage's short title from its model ("Evaluation"), or its name made readable. */
+function stageName(journey, stage) {
+  const info = journey.stageInfo.get(stage);
+  return info ? shortTitle(info) : humanize(stage);
 }
 
 async function timelineView(params, ctx) {

@@ -3,6 +3,7 @@
 // while open, keeping what the reader opened or chose.
 
 import { get } from "../api.js";
+import { models } from "../models.js";
 import { cohortOption, draw, hourglassOption, rateOption, retentionOption, sankeyOption } from "../charts.js";
 import {
   empty, fillFrom, fmtDuration, fmtInt, fmtPct, fmtRate, fmtTime, h, humanize, mount, notOk, section, table, uid,
@@ -22,8 +23,6 @@ const ENDPOINTS = {
   coverage: "/api/v1/analytics/coverage",
   inspect: "/api/v1/inspect",
 };
-// the journey models Waymark ships; a server's own model can be named in the URL (?model=)
-const MODELS = ["hourglass", "value-journey", "buy-own-advocate"];
 
 export async function render(main, ctx) {
   const model = ctx.query.model || "hourglass";
@@ -50,9 +49,14 @@ export async function render(main, ctx) {
   const coverage = section("Content coverage", { id: "coverage" });
 
   const modelId = uid("model");
-  const modelSelect = h("select", { id: modelId },
-    [...new Set([model, ...MODELS])].map((m) => h("option", { value: m, selected: m === model }, humanize(m))));
+  const modelSelect = h("select", { id: modelId }, h("option", { value: model, selected: true }, humanize(model)));
   modelSelect.addEventListener("change", () => ctx.navigate(`#/overview?model=${encodeURIComponent(modelSelect.value)}`));
+  // the server's journey models (GET /api/v1/journeys) fill the selector
+  models().then((list) => {
+    if (!ctx.isCurrent() || !list.length) return;
+    const names = list.some((m) => m.name === model) ? list : [{ name: model, title: humanize(model) }, ...list];
+    mount(modelSelect, names.map((m) => h("option", { value: m.name, selected: m.name === model }, m.title)));
+  }).catch(() => {});
 
   mount(main,
     h("div", { class: "page-head" },
@@ -259,7 +263,7 @@ async function sankey(model, state, charts, redraw) {
 }
 
 async function cohortView(model, products, charts) {
-  const result = await get(ENDPOINTS.cohorts, { query: { model } });
+  const result = await get(ENDPOINTS.cohorts, { query: { model, period: "week" } });
   if (result.state !== "ok") return notOk(result, "Cohorts", `GET ${ENDPOINTS.cohorts}`);
   const { cohorts, stages, retention } = normCohorts(result.data, products);
   if (!cohorts.length) return empty("No cohorts yet", "Cohorts group customers by the week they entered.");
