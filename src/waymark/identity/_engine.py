@@ -93,10 +93,19 @@ class Engine:
                 self.dirty.discard(absorbed)
             self.record(merge_records)
             self.record(refusal_records)
-        self.checkpoint = max(self.checkpoint, event.seq)
+        if event.seq > self.checkpoint:  # noqa: PLR1730 (max() costs a call per event)
+            self.checkpoint = event.seq
         if node is None:
             return None, merge_records, refusal_records
-        node.add_event(ts, event.channel)
+        # the profile's own statistics (inline: this runs once per event)
+        node.event_count += 1
+        first = node.first_us
+        if first is None or ts < first:
+            node.first_us = ts
+        last = node.last_us
+        if last is None or ts > last:
+            node.last_us = ts
+        node.channels.add(event.channel)
         if (event.traits and event.type == "identify") or "traits" in event.context:
             values = profile_traits(event.type, event.traits, event.context)
             if values:

@@ -18,6 +18,7 @@ from waymark.identity._normalise import Normaliser, as_text
 from waymark.identity.config import ANONYMOUS_ID, USER_ID, IdentifierKind, IdentityConfig
 
 _PLAIN_CACHE: Final = 1 << 18
+_MISSING: Final = object()
 Key = tuple[str, str]
 """An identifier: (type, normalised value)."""
 
@@ -79,7 +80,7 @@ class Extractor:
         self.alias_type = config.alias_previous_type
         # per root, the fields grouped by their first key: most documents hold none of them,
         # and one dict lookup per key says so
-        self._plain: dict[str, str | None] = {}
+        self._plain: dict[str, object] = {}
         self._plan: dict[str, dict[str, list[FieldSpec]]] = {}
         for spec in self.fields:
             self._plan.setdefault(spec.root, {}).setdefault(spec.path[0], []).append(spec)
@@ -88,10 +89,9 @@ class Extractor:
         """``normaliser.value("plain", raw)``, remembered: the same user and anonymous ids
         arrive again and again. The memory is bounded by starting again when full."""
         cache = self._plain
-        try:
-            return cache[raw]
-        except KeyError:
-            pass
+        value = cache.get(raw, _MISSING)
+        if value is not _MISSING:
+            return value  # type: ignore[return-value]
         if len(cache) >= _PLAIN_CACHE:
             cache.clear()
         value = cache[raw] = self.normaliser.value("plain", raw)

@@ -62,14 +62,6 @@ class ProfileState:
         self.channels: set[str] = set()
         self.traits: _traits.TraitSummary = {}
 
-    def add_event(self, ts_us: int, channel: str) -> None:
-        self.event_count += 1
-        if self.first_us is None or ts_us < self.first_us:
-            self.first_us = ts_us
-        if self.last_us is None or ts_us > self.last_us:
-            self.last_us = ts_us
-        self.channels.add(channel)
-
     def absorb_stats(self, other: ProfileState, keep_traits: int) -> None:
         self.event_count += other.event_count
         if other.first_us is not None and (self.first_us is None or other.first_us < self.first_us):
