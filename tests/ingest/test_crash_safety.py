@@ -24,6 +24,8 @@ from waymark.store.duckdb.store import DuckDBStore
 
 BATCH = 50
 KILLS = 10
+# a start compiles every import when bytecode caching is off; allow for a busy machine
+START_TIMEOUT = 120.0
 
 
 def batch_body(number: int) -> bytes:
@@ -95,14 +97,22 @@ def batch_of(message_id: str) -> int:
 @pytest.mark.slow
 def test_acknowledged_batches_survive_sigkill_exactly_once(tmp_path: Path) -> None:
     rng = random.Random(20260301)
-    server = ServerProcess(tmp_path / "data").start()
+    server = ServerProcess(tmp_path / "data")
+    try:
+        run_crash_loop(server, rng)
+    finally:
+        server.kill()  # whatever happened, leave no server behind
+
+
+def run_crash_loop(server: ServerProcess, rng: random.Random) -> None:
+    server.start(timeout=START_TIMEOUT)
     sender = Sender(server)
     sender.start()
     try:
         for _ in range(KILLS):
             time.sleep(rng.uniform(0.05, 0.8))
             server.kill()
-            server.start()
+            server.start(timeout=START_TIMEOUT)
         time.sleep(0.5)
     finally:
         sender.stop_event.set()
@@ -124,7 +134,7 @@ def test_acknowledged_batches_survive_sigkill_exactly_once(tmp_path: Path) -> No
     assert set(per_batch) <= set(sender.acked) | set(sender.unacked)
 
     # resend what was not acknowledged, and some of what was: nothing is stored twice
-    server.start()
+    server.start(timeout=START_TIMEOUT)
     resend = sender.unacked + rng.sample(sender.acked, min(20, len(sender.acked)))
     with httpx.Client(auth=(server.write_key, ""), timeout=10.0) as client:
         for number in resend:
