@@ -11,7 +11,7 @@ import pytest
 
 from tests.identity._gen import CONFIG, T0, event, fingerprint
 from waymark.core.events import Event
-from waymark.identity.api import IdentityService, StoredProfiles
+from waymark.identity.api import IdentityService, StoredProfiles, attach_profiles
 from waymark.identity.contracts import Resolution
 from waymark.identity.errors import ProfileNotFound, UnknownIdentifierType
 from waymark.store.duckdb.identity import DuckDBProfileStore
@@ -89,6 +89,27 @@ def test_rebuild_from_the_log_equals_streaming_and_is_stored(store: DuckDBStore)
     assert (report.components, report.conflicting_components, report.replayed_events) == (1, 1, 8)
     restored = IdentityService(CONFIG, store=DuckDBProfileStore(store.db))
     assert fingerprint(restored._engine) == fingerprint(streamed._engine)
+
+
+def test_attach_profiles_matches_the_assignment_by_seq(store: DuckDBStore) -> None:
+    logged = _append(store, [*_story(), event(9, anonymous_id="null")])
+    svc = IdentityService(CONFIG)
+    _, assignment = svc.rebuild(store.events)
+    expected = dict(
+        zip(assignment["seq"].to_pylist(), assignment["profile_id"].to_pylist(), strict=True)
+    )
+    # batches in another order and size than the assignment, which holds only part of them
+    part = assignment.slice(0, 5).take([4, 0, 3, 1, 2])
+    batches = list(store.events.scan(batch_rows=3))[::-1]
+    for batch in batches:
+        seqs = batch.column("seq").to_pylist()
+        assert attach_profiles(batch, assignment).to_pylist() == [expected[s] for s in seqs]
+        partial = attach_profiles(batch, part).to_pylist()
+        assert partial == [expected[s] if s <= 5 else None for s in seqs]
+    assert expected[9] is None and expected[1] == svc.resolve("user_id", "ray")
+    empty = assignment.slice(0, 0)
+    assert attach_profiles(batches[0], empty).null_count == batches[0].num_rows
+    assert len(logged) == 9
 
 
 def test_stored_reads_equal_live_reads(store: DuckDBStore) -> None:
