@@ -31,7 +31,7 @@ ERROR_STATUSES = {400, 401, 413}
 
 # The app is built once per test and shared by its examples: every example uses fresh ids.
 SHARED = settings(
-    max_examples=120,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -83,7 +83,9 @@ def assert_well_formed(response: httpx.Response) -> dict[str, Any]:
 # -- valid and invalid messages --------------------------------------------------------------
 
 
-def valid_message(draw: st.DrawFn, user_id: str, message_id: str, typed: bool) -> dict[str, Any]:
+def valid_message(
+    draw: Callable[[st.SearchStrategy[Any]], Any], user_id: str, message_id: str, typed: bool
+) -> dict[str, Any]:
     kind = draw(st.sampled_from(["track", "identify", "page", "screen", "group", "alias"]))
     message: dict[str, Any] = {"userId": user_id, "messageId": message_id}
     if typed:
@@ -171,6 +173,7 @@ def stored_ids(services: Services, user_id: str) -> list[str]:
     return [e.message_id for e in services.event_log.latest(user_ids=[user_id], limit=5000)]
 
 
+@pytest.mark.slow
 @SHARED
 @given(batch=mixed_batches(), compress=st.booleans())
 def test_mixed_batch_stores_exactly_the_valid_messages(
@@ -202,6 +205,7 @@ def test_mixed_batch_stores_exactly_the_valid_messages(
     assert sorted(stored_ids(services, user_id)) == sorted(valid_ids)
 
 
+@pytest.mark.slow
 @SHARED
 @given(data=st.data())
 def test_single_endpoints_store_valid_and_refuse_invalid(

@@ -93,6 +93,7 @@ def jsonl_rows(draw: st.DrawFn) -> list[Row]:
     return rows
 
 
+@pytest.mark.slow
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=jsonl_rows())
 def test_jsonl_import_keeps_good_rows_reports_bad_ones_and_reimport_adds_nothing(
