@@ -48,6 +48,33 @@ class ModelArrays:
 
 
 @dataclass(frozen=True, eq=False)
+class ChannelView:
+    """The catalog's arrays cut down to one channel's experiences, once per channel, so a
+    decision does not re-slice every array on every call."""
+
+    idx: Ints
+    ids: tuple[str, ...]
+    product_matrix: Bools
+    restricts: dict[str, Bools]
+    eligible: dict[str, npt.NDArray[np.bool_]]
+    """Per model that restricts any of these experiences."""
+    has_placements: Bools
+    placements: tuple[frozenset[str], ...]
+    has_conditions: Bools
+    purpose: npt.NDArray[np.int8]
+    _purpose_masks: dict[tuple[str, ...], Bools] = field(default_factory=dict)
+
+    def purpose_mask(self, purposes: Sequence[Purpose]) -> Bools:
+        key = tuple(purposes)
+        mask = self._purpose_masks.get(key)
+        if mask is None:
+            lookup = np.zeros(len(PURPOSES), dtype=np.bool_)
+            lookup[[PURPOSES.index(p) for p in purposes]] = True
+            mask = self._purpose_masks[key] = lookup[self.purpose]
+        return mask
+
+
+@dataclass(frozen=True, eq=False)
 class Catalog:
     """A validated, compiled catalog. Immutable; the admin API replaces it as a whole."""
 
@@ -82,18 +109,27 @@ class Catalog:
     exclusions: npt.NDArray[np.object_]
     """[experience, exclusion code] -> its ``Exclusion`` record, built once so a decision's
     log is an array lookup instead of hundreds of new objects."""
-    _purpose_masks: dict[tuple[str, ...], Bools] = field(default_factory=dict)
     _date_codes: dict[int, npt.NDArray[np.int8] | None] = field(default_factory=dict)
+    _views: dict[str, ChannelView] = field(default_factory=dict)
 
-    def purpose_mask(self, purposes: Sequence[Purpose]) -> Bools:
-        """[experience]: its purpose is one of ``purposes`` (memoised: policies are few)."""
-        key = tuple(purposes)
-        mask = self._purpose_masks.get(key)
-        if mask is None:
-            lookup = np.zeros(len(PURPOSES), dtype=np.bool_)
-            lookup[[PURPOSES.index(p) for p in purposes]] = True
-            mask = self._purpose_masks[key] = lookup[self.purpose]
-        return mask
+    def view(self, channel: str) -> ChannelView:
+        """The experiences offered on ``channel`` (memoised)."""
+        found = self._views.get(channel)
+        if found is None:
+            idx = self.by_channel.get(channel, np.zeros(0, dtype=np.int64))
+            restricting = {m: a for m, a in self.models.items() if a.restricts[idx].any()}
+            found = self._views[channel] = ChannelView(
+                idx=idx,
+                ids=tuple(self.experiences[i].id for i in idx.tolist()),
+                product_matrix=self.product_matrix[idx],
+                restricts={m: a.restricts[idx] for m, a in restricting.items()},
+                eligible={m: a.eligible[idx] for m, a in restricting.items()},
+                has_placements=self.has_placements[idx],
+                placements=tuple(self.placements[i] for i in idx.tolist()),
+                has_conditions=self.has_conditions[idx],
+                purpose=self.purpose[idx],
+            )
+        return found
 
     def date_codes(self, today: date) -> npt.NDArray[np.int8] | None:
         """[experience]: the exclusion code of its validity dates and season on ``today`` (0

@@ -29,8 +29,6 @@ from waymark.decide.contracts import (
     Scored,
 )
 
-_EMPTY: Ints = np.zeros(0, dtype=np.int64)
-
 
 def new_decision_id(rng: np.random.Generator) -> str:
     """A random (version 4) UUID from the injected generator, so seeded runs repeat."""
@@ -103,10 +101,11 @@ def decide(
     best ``request.count``. ``state`` must have been built for ``catalog``."""
     policy = policy or catalog.doc.policy
     decision_id = new_decision_id(rng)
-    idx = catalog.by_channel.get(request.channel, _EMPTY)
+    view = catalog.view(request.channel)
+    idx = view.idx
     cust = customer_arrays(ctx, catalog)
     codes = exclusion_codes(
-        ctx, catalog, policy, cust, idx, channel=request.channel, placement=request.placement
+        ctx, catalog, policy, cust, view, channel=request.channel, placement=request.placement
     )
     eligible = idx[codes == 0]
     model = policy.arbitration.model

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import numpy.typing as npt
 
-from waymark.decide._catalog import Bools, Catalog, Ints
+from waymark.decide._catalog import Bools, Catalog, ChannelView, Ints
 from waymark.decide._codes import CODE
 from waymark.decide._conditions import conditions_hold
 from waymark.decide.config import Caps, Policy
@@ -112,18 +112,14 @@ def _experience_cap_mask(ctx: DecisionContext, catalog: Catalog, idx: Ints) -> B
     return mask
 
 
-def _stage_ok(catalog: Catalog, cust: Customer, idx: Ints) -> Bools:
-    pm = catalog.product_matrix[idx]
-    any_restriction = np.zeros(len(idx), dtype=np.bool_)
-    ok = np.zeros(len(idx), dtype=np.bool_)
-    for name, model in catalog.models.items():
-        restricts = model.restricts[idx]
-        if not restricts.any():
-            continue
+def _stage_ok(view: ChannelView, cust: Customer) -> Bools:
+    any_restriction = np.zeros(len(view.idx), dtype=np.bool_)
+    ok = np.zeros(len(view.idx), dtype=np.bool_)
+    for name, restricts in view.restricts.items():
         any_restriction |= restricts
         # [experience, product]: eligible at the stage the customer is at for that product
-        at_stage = model.eligible[idx][:, cust.current[name]]
-        ok |= (at_stage & pm).any(axis=1)
+        at_stage = view.eligible[name][:, cust.current[name]]
+        ok |= (at_stage & view.product_matrix).any(axis=1)
     result: Bools = ok | ~any_restriction
     return result
 
@@ -133,44 +129,47 @@ def exclusion_codes(
     catalog: Catalog,
     policy: Policy,
     cust: Customer,
-    idx: Ints,
+    view: ChannelView,
     *,
     channel: str,
     placement: str | None,
 ) -> Codes:
-    """For each experience in ``idx``: 0 if eligible, else the index in ``CODES`` of the first
-    policy that excludes it."""
+    """For each experience in ``view.idx``: 0 if eligible, else the index in ``CODES`` of the
+    first policy that excludes it."""
+    idx = view.idx
     codes = np.zeros(len(idx), dtype=np.int8)
 
     def stop(code: str, failed: Bools | bool) -> None:
         codes[(codes == 0) & failed] = CODE[code]
 
-    if placement is not None:
-        other = np.array([placement not in catalog.placements[i] for i in idx], dtype=np.bool_)
-        stop("placement.other", catalog.has_placements[idx] & other)
+    if placement is not None and view.has_placements.any():
+        other = np.array([placement not in p for p in view.placements], dtype=np.bool_)
+        stop("placement.other", view.has_placements & other)
     dated = catalog.date_codes(cust.local_now.date())
     if dated is not None:
         stop_codes = dated[idx]
         codes[codes == 0] = stop_codes[codes == 0]
-    stop("stage.not_eligible", ~_stage_ok(catalog, cust, idx))
+    if view.restricts:
+        stop("stage.not_eligible", ~_stage_ok(view, cust))
     sup = policy.suppression
     if sup.after_purchase and cust.purchased.any():
-        bought = catalog.product_matrix[idx][:, cust.purchased].any(axis=1)
-        stop("suppress.after_purchase", catalog.purpose_mask(sup.after_purchase)[idx] & bought)
+        bought = view.product_matrix[:, cust.purchased].any(axis=1)
+        stop("suppress.after_purchase", view.purpose_mask(sup.after_purchase) & bought)
     if sup.acquisition.until and sup.acquisition.purposes:
         beyond = np.zeros(len(catalog.products), dtype=np.bool_)
         for model, stage in sup.acquisition.until.items():
             if model in catalog.models:
                 beyond |= cust.furthest[model] > catalog.models[model].rank[stage]
         if beyond.any():
-            interested = catalog.product_matrix[idx][:, beyond].any(axis=1)
-            acq = catalog.purpose_mask(sup.acquisition.purposes)[idx]
-            stop("suppress.acquisition_interest", acq & interested)
+            interested = view.product_matrix[:, beyond].any(axis=1)
+            stop(
+                "suppress.acquisition_interest",
+                view.purpose_mask(sup.acquisition.purposes) & interested,
+            )
     if not sup.consumed_again and ctx.consumed:
-        consumed = np.array([catalog.experiences[i].id in ctx.consumed for i in idx], dtype=bool)
-        stop("suppress.consumed", consumed)
+        stop("suppress.consumed", np.array([e in ctx.consumed for e in view.ids], dtype=bool))
     if ctx.open_support_case and sup.support_case.enabled:
-        stop("suppress.support_case", ~catalog.purpose_mask(sup.support_case.allow_purposes)[idx])
+        stop("suppress.support_case", ~view.purpose_mask(sup.support_case.allow_purposes))
     consent = ctx.consent.get(channel)
     if consent is False or (consent is None and channel in policy.consent.required):
         stop("consent.channel", True)
@@ -190,8 +189,8 @@ def exclusion_codes(
         if channel_caps is not None:
             stop("cap.channel", _over_cap(on_channel, channel_caps))
         stop("cap.experience", _experience_cap_mask(ctx, catalog, idx))
-    pending = np.flatnonzero((codes == 0) & catalog.has_conditions[idx])
-    for k in pending:
+    pending = np.flatnonzero((codes == 0) & view.has_conditions)
+    for k in pending.tolist():
         exp = catalog.experiences[idx[k]]
         if not conditions_hold(exp.conditions, ctx.traits, ctx.recent_events, ctx.now):
             codes[k] = CODE["conditions.not_met"]
