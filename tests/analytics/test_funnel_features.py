@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tests.analytics._data import NAMES, T0, Ev, event_sets, to_table
 from tests.analytics._oracle import chdb_counts
 from tests.analytics._reference import window_funnel
+from waymark.analytics._funnel import run_funnel
 from waymark.analytics.api import Analytics, funnel, validate_funnel
 from waymark.analytics.contracts import (
     FunnelExclusion,
@@ -26,7 +27,7 @@ from waymark.analytics.schemas import TRANSITION_SCHEMA
 from waymark.core.eventframe import events_to_arrow
 from waymark.core.events import Event
 
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ORDERED: tuple[FunnelMode, ...] = ("ordered", "strict_order", "strict_deduplication")
 
 
@@ -65,7 +66,7 @@ def test_reference_equals_chdb(
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     evs=event_sets(),
     names=st.lists(st.sampled_from(NAMES[:3]), min_size=2, max_size=4),
@@ -381,3 +382,51 @@ def test_bad_where_key_and_stage_without_history_name_the_field(analytics: Analy
     with pytest.raises(InvalidInput) as missing:
         analytics.funnel(FunnelQuery(steps=(FunnelStep(event="A"),)), table, profile="nobody")
     assert missing.value.code == "analytics.invalid_input"
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    evs=event_sets(types=True),
+    names=st.lists(st.sampled_from(NAMES), min_size=1, max_size=4),
+    plan=st.sampled_from((None, "x", 1)),
+    page=st.booleans(),
+    mode=st.sampled_from((*ORDERED, "any_order")),
+    excluded=st.booleans(),
+    breakdown=st.sampled_from((None, "channel", "type")),
+    lo=st.integers(0, 30),
+)
+def test_fast_rows_equal_the_general_sql_rows(
+    evs: list[Ev],
+    names: list[str],
+    plan: str | int | None,
+    page: bool,
+    mode: FunnelMode,
+    excluded: bool,
+    breakdown: str | None,
+    lo: int,
+) -> None:
+    """The vectorised row builder and the general SQL one give the same funnel."""
+    steps = [FunnelStep(event=n) for n in names]
+    if plan is not None:
+        steps[0] = FunnelStep(event=names[0], where={"plan": plan})
+    if page:
+        steps.append(FunnelStep(type="page"))
+    query = FunnelQuery(
+        steps=tuple(steps),
+        window_seconds=12,
+        mode=mode,
+        breakdown=breakdown,
+        from_=T0 + timedelta(seconds=lo),
+        exclusions=(FunnelExclusion(event="D"),)
+        if excluded and mode != "any_order" and len(steps) > 1
+        else (),
+    )
+    table = to_table(evs)
+    con = duckdb.connect()
+    try:
+        fast = run_funnel(con.cursor, query, table, profile="user_id")
+        general = run_funnel(con.cursor, query, table, profile="user_id", general=True)
+    finally:
+        con.close()
+    assert fast == general

@@ -14,7 +14,7 @@ from tests.analytics._oracle import chdb_counts
 from waymark.analytics.api import Analytics
 from waymark.analytics.contracts import FunnelMode, FunnelQuery, FunnelStep, WhereValue
 
-SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

@@ -10,13 +10,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.analytics._sim import World
-from waymark.analytics.api import AnalyticsService, LogSources
+from waymark.analytics.api import AnalyticsService, LogSources, content_items
 from waymark.analytics.contracts import FunnelQuery, FunnelResult, HourglassReport
 from waymark.api import analytics as analytics_routes
 from waymark.api._openapi import openapi_document
 from waymark.api.app import create_app
 from waymark.core.clock import FakeClock
 from waymark.core.eventframe import arrow_to_events
+from waymark.decide.api import journey_stages, load_catalog_text, shipped_catalog
 from waymark.runtime.services import Services
 from waymark.sim.api import load_preset
 
@@ -27,9 +28,12 @@ pytestmark = pytest.mark.slow
 def app_client(services: Services, world: World, clock: FakeClock) -> Iterator[TestClient]:
     services.event_log.append(arrow_to_events(world.events.drop_columns(["profile_id"])))
     clock.set(world.end)
+    catalog = load_catalog_text(shipped_catalog(), models=journey_stages())
+    content = content_items(catalog.experiences)
     services.analytics = AnalyticsService(
         LogSources(services.event_log, [world.model], identity=load_preset().identity),
         clock=clock,
+        content=lambda: content,
     )
     with TestClient(create_app(services), raise_server_exceptions=False) as c:
         yield c
@@ -96,7 +100,10 @@ def test_other_reports_answer(app_client: TestClient, admin_headers: dict[str, s
     assert todo["insights"] and todo["insights"][0]["link"].startswith("/api/v1/analytics/")
     scores = [i["score"] for i in todo["insights"]]
     assert scores == sorted(scores, reverse=True)
-    assert app_client.get("/api/v1/analytics/coverage", headers=admin_headers).status_code == 200
+    covered = app_client.get("/api/v1/analytics/coverage", headers=admin_headers)
+    assert covered.status_code == 200, covered.text
+    rows = covered.json()["rows"]
+    assert rows and all(r["gap"] == (r["experiences"] == 0 and r["customers"] > 0) for r in rows)
 
 
 def test_errors_name_the_field(app_client: TestClient, admin_headers: dict[str, str]) -> None:
@@ -125,8 +132,10 @@ def test_errors_name_the_field(app_client: TestClient, admin_headers: dict[str, 
     assert period.status_code == 400 and period.json()["field"] == "period"
 
 
-def test_unavailable_without_a_source(client: TestClient, admin_headers: dict[str, str]) -> None:
-    r = client.get("/api/v1/analytics/insights", headers=admin_headers)
+def test_unavailable_without_a_source(services: Services, admin_headers: dict[str, str]) -> None:
+    services.analytics = None
+    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        r = client.get("/api/v1/analytics/insights", headers=admin_headers)
     assert r.status_code == 503
     assert r.json()["code"] == "analytics.unavailable"
     # the analytics part of /openapi.json, built the way the app builds it

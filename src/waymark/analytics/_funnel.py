@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from waymark.analytics._fastframe import fast_frame, plain_breakdown
 from waymark.analytics._frame import Frame, build_frame
 from waymark.analytics._levels import Exclusion, Levels, Rows, any_order_levels, ordered_levels
 from waymark.analytics._sort import sort_rows
@@ -134,18 +135,27 @@ def run_funnel(
     *,
     profile: str,
     transitions: pa.Table | None = None,
+    general: bool = False,
 ) -> FunnelResult:
-    """``cursor`` gives a fresh DuckDB cursor (closed by the caller's engine)."""
+    """``cursor`` gives a fresh DuckDB cursor (closed by the caller's engine). ``general``
+    forces the SQL path for every row set (tests hold both paths to the same answers)."""
     validate(query)
-    frame = build_frame(
-        cursor(), query, events, profile=profile, transitions=transitions, breakdown=False
-    )
+
+    def frame_for(breakdown: bool) -> Frame:
+        plain = not breakdown or plain_breakdown(query.breakdown) is not None
+        if plain and not general:
+            return fast_frame(
+                cursor, query, events, profile=profile, transitions=transitions, breakdown=breakdown
+            )
+        return build_frame(
+            cursor(), query, events, profile=profile, transitions=transitions, breakdown=breakdown
+        )
+
+    frame = frame_for(False)
     steps = _step_results(query, _levels(_rows(frame, query, by_value=False), query))
     breakdown: dict[str, list[int]] = {}
     if query.breakdown is not None:
-        frame = build_frame(
-            cursor(), query, events, profile=profile, transitions=transitions, breakdown=True
-        )
+        frame = frame_for(True)
         levels = _levels(_rows(frame, query, by_value=True), query)
         value = levels.group % len(frame.labels)
         for k in range(1, len(query.steps) + 1):
