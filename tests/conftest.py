@@ -40,7 +40,7 @@ def store(settings: Settings) -> Iterator[DuckDBStore]:
 
 @pytest.fixture
 def services(settings: Settings, store: DuckDBStore, clock: FakeClock) -> Services:
-    return build_services(settings, event_log=store.events, clock=clock)
+    return build_services(settings, event_log=store.events, stores=store.features(), clock=clock)
 
 
 @pytest.fixture

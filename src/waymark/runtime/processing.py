@@ -1,5 +1,6 @@
 """The streaming chain over committed events: identity resolves each event to a profile,
-journeys place it (and re-place merged profiles), decide learns from feedback events.
+journeys place it (and re-place merged profiles). Decide's feedback has its own processor
+(``decide.api.FeedbackProcessor``).
 
 Identity and journeys persist separately, each with its own checkpoint, so the chain's
 checkpoint is the lower of the two: after a restart the events after it are fed again, and each
@@ -12,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from waymark.core.events import Event
-from waymark.decide.api import Decider
 from waymark.identity.api import IdentityService
 from waymark.journey.api import JourneyService
 
@@ -22,15 +22,9 @@ class DerivedState:
 
     name = "derived"
 
-    def __init__(
-        self,
-        identity: IdentityService,
-        journeys: JourneyService,
-        decider: Decider | None = None,
-    ) -> None:
+    def __init__(self, identity: IdentityService, journeys: JourneyService) -> None:
         self.identity = identity
         self.journeys = journeys
-        self.decider = decider
         identity.subscribe(journeys.on_resolved)
 
     def checkpoint(self) -> int:
@@ -38,9 +32,6 @@ class DerivedState:
 
     def process(self, events: Sequence[Event]) -> None:
         self.identity.observe(events)
-        if self.decider is not None:
-            # feedback is deduplicated by the decision log, so a replay counts nothing twice
-            self.decider.observe(events)
 
     def flush(self) -> None:
         self.identity.flush()

@@ -10,7 +10,7 @@ from waymark.analytics.api import AnalyticsService, LogSources, content_items
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.ports import EventLog
 from waymark.core.settings import Settings
-from waymark.decide.api import Decider, shipped_catalog
+from waymark.decide.api import Decider, FeedbackProcessor, shipped_catalog
 from waymark.decide.ports import CatalogStore, DecisionLog
 from waymark.identity.api import IdentityService
 from waymark.identity.api import config_for as identity_config_for
@@ -75,7 +75,7 @@ def build_services(
         clock=clock,
         content=lambda: content_items(decider.catalog.experiences),
     )
-    pipeline = Pipeline([DerivedState(identity, journeys, decider)])
+    pipeline = Pipeline([DerivedState(identity, journeys), FeedbackProcessor(decider, event_log)])
     stats = IngestStats()
     committer = GroupCommitter(event_log, on_commit=pipeline)
     return Services(
