@@ -1,9 +1,6 @@
-"""The simulator's reading of a template agrees with the journey engine's own matcher, on every
-shipped model, for the preset's events and for random ones.
-
-TODO(journey facade): the matcher is reached through ``waymark.journey._match`` until the journey
-facade exposes "what is this event evidence of"; switch then.
-"""
+"""The simulator's reading of a template agrees with the journey engine's own reading
+(``waymark.journey.api.evidence_of``), on every shipped model, for the preset's events and for
+random ones."""
 
 from __future__ import annotations
 
@@ -15,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from waymark.core.events import Event
-from waymark.journey._match import ModelMatcher
-from waymark.journey.api import SHIPPED_MODELS, load_model
+from waymark.journey.api import SHIPPED_MODELS, evidence_of, load_model
 from waymark.journey.contracts import JourneyModel
 from waymark.sim import api
 from waymark.sim._evidence import Reading, Template, reading
@@ -40,13 +36,11 @@ def _engine_reading(model: JourneyModel, template: Template) -> Reading:
         anonymous_id="a",
         properties=template.properties,
     )
-    hits = ModelMatcher(model).match(event)
+    hits = evidence_of(model, event)
     if not hits:
         return Reading(frozenset(), False)
-    mask = hits[0].mask
-    return Reading(
-        frozenset(i for i in range(len(model.stages)) if mask >> i & 1), hits[0].purchase
-    )
+    names = model.stage_names
+    return Reading(frozenset(names.index(n) for n in hits[0].stages), hits[0].purchase)
 
 
 @pytest.mark.parametrize("model_name", SHIPPED_MODELS)
