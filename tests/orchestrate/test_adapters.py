@@ -58,6 +58,20 @@ def test_log_profiles_merge_identify_traits_newest_last(tmp_path: Path) -> None:
         assert anon is not None
         assert (anon.user_id, anon.anonymous_id) == (None, "anon-1")
         assert profiles.get("nobody", T) is None
+        store.events.append(
+            [
+                ev(
+                    "identify",
+                    T + timedelta(minutes=3),
+                    5,
+                    user_id="ray",
+                    traits={"consent_email": False},
+                )
+            ]
+        )  # an unsubscribe
+        later = profiles.get("ray", T + timedelta(minutes=3))
+        assert later is not None
+        assert later.consent == {"email": False}
         assert sorted(profiles.ids()) == ["anon-1", "ray"]
     finally:
         store.close()

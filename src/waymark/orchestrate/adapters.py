@@ -64,6 +64,19 @@ class LogProfiles:
             if isinstance(zone, str):
                 timezone = zone
         consent = traits.get("consent")
+        agreed = (
+            {k: v for k, v in consent.items() if isinstance(v, bool)}
+            if isinstance(consent, dict)
+            else {}
+        )
+        # identity's convention: ``consent_<channel>`` traits too (an unsubscribe writes one)
+        agreed.update(
+            {
+                k.removeprefix("consent_"): v
+                for k, v in traits.items()
+                if k.startswith("consent_") and isinstance(v, bool)
+            }
+        )
         email = traits.get("email")
         return ProfileView(
             profile_id=profile_id,
@@ -71,11 +84,7 @@ class LogProfiles:
             anonymous_id=None if is_user else profile_id,
             email=email if isinstance(email, str) else None,
             traits=traits,
-            consent=(
-                {k: v for k, v in consent.items() if isinstance(v, bool)}
-                if isinstance(consent, dict)
-                else {}
-            ),
+            consent=agreed,
             timezone=traits.get("timezone")
             if isinstance(traits.get("timezone"), str)
             else timezone,

@@ -12,8 +12,11 @@ import smtplib
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -27,6 +30,9 @@ from waymark.orchestrate.channels._base import BatchingChannel, Outgoing
 from waymark.orchestrate.errors import ChannelConfigInvalid, DeliveryRefused
 
 FIELD = "WAYMARK_SMTP_URL"
+_WIRE = compat32.clone(linesep="\r\n", max_line_length=998)
+"""SMTP wants CRLF line ends (``sendmail`` does not fix them in bytes); headers are not
+folded below the 998 characters RFC 5322 allows, so links in them stay whole."""
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -99,16 +105,30 @@ def sender_address(text: str, *, field: str = "WAYMARK_EMAIL_FROM") -> tuple[str
     return name, addr
 
 
+def _header(text: str) -> str:
+    """A header value, RFC 2047-encoded only when it is not plain ASCII."""
+    return text if text.isascii() else Header(text, "utf-8").encode()
+
+
 def build_message(
     item: Outgoing, *, sender: tuple[str, str], date: str, domain: str
-) -> EmailMessage:
-    """The MIME message for a rendered email payload."""
+) -> MIMEMultipart | MIMEText:
+    """The MIME message for a rendered email payload.
+
+    Built with the ``compat32`` MIME classes: several times faster than ``EmailMessage``
+    (whose header registry parses every header it is given) for the same bytes on the wire.
+    """
     p: dict[str, Any] = item.payload
-    msg = EmailMessage()
+    text = MIMEText(p.get("text") or "", "plain", "utf-8")
+    msg: MIMEMultipart | MIMEText = text
+    if p.get("html"):
+        msg = MIMEMultipart("alternative")
+        msg.attach(text)
+        msg.attach(MIMEText(p["html"], "html", "utf-8"))
     name = p.get("from_name") or sender[0]
-    msg["From"] = formataddr((name, sender[1])) if name else sender[1]
+    msg["From"] = formataddr((name, sender[1]), charset="utf-8") if name else sender[1]
     msg["To"] = p["to"]
-    msg["Subject"] = p["subject"]
+    msg["Subject"] = _header(p["subject"])
     msg["Date"] = date
     # the idempotency key as Message-ID: a receiver that sees the same id twice (a re-send
     # after a crash) can drop the copy
@@ -120,9 +140,6 @@ def build_message(
     if p.get("unsubscribe"):
         msg["List-Unsubscribe"] = f"<{p['unsubscribe']}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(p.get("text") or "")
-    if p.get("html"):
-        msg.add_alternative(p["html"], subtype="html")
     return msg
 
 
@@ -224,8 +241,8 @@ class EmailChannel(BatchingChannel[smtplib.SMTP]):
             domain=self._domain,
         )
         try:
-            refused = session.send_message(
-                msg, from_addr=self.sender[1], to_addrs=[item.payload["to"]]
+            refused = session.sendmail(
+                self.sender[1], [item.payload["to"]], msg.as_bytes(policy=_WIRE)
             )
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
