@@ -48,6 +48,7 @@ def segment_client(url: str, write_key: str, on_error: OnError) -> SegmentClient
     """The real SDK client, posting ``{url}/v1/batch``."""
     # imported here: the SDK (and requests, dateutil) would add ~0.5 s to every CLI start
     from segment.analytics import Client  # noqa: PLC0415
+
     client: SegmentClient = Client(
         write_key=write_key,
         host=url.rstrip("/"),
