@@ -81,6 +81,16 @@ def _first_per_group(positions: I64, gid: I64, n_groups: int, fill: int) -> I64:
     return out
 
 
+def _positions_by_code(code: I64, n_steps: int) -> list[I64]:
+    """Row positions of each code 0..n_steps, ascending: one stable radix sort of the small
+    codes instead of a pass over the rows per code."""
+    small = code.astype(np.int16)
+    order = np.argsort(small, kind="stable")
+    counts = np.bincount(small[small <= n_steps], minlength=n_steps + 1)
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    return [order[bounds[j] : bounds[j + 1]].astype(np.int64) for j in range(n_steps + 1)]
+
+
 def _latest_before(candidates: I64, positions: I64) -> tuple[I64, Bools]:
     """For each position, the latest candidate position strictly before it (index into
     ``candidates``) and whether there is one."""
@@ -109,7 +119,7 @@ def ordered_levels(
     row_start = starts[gid]
     none = n  # "no such position": after every row
 
-    step_rows = [np.flatnonzero(code == j).astype(np.int64) for j in range(n_steps + 1)]
+    step_rows = _positions_by_code(code, n_steps)
     first = np.full((n_steps + 1, n_groups), none, dtype=np.int64)
     pred_of_first = np.full((n_steps + 1, n_groups), none, dtype=np.int64)
 

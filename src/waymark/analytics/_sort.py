@@ -31,17 +31,24 @@ def sort_rows(group: I64, ts: I64, code: I64) -> Rows:
     rel = ts - t0
     step = int(np.gcd.reduce(rel)) or 1
     if step > 1:
-        rel = rel // step
+        rel //= step
     gb, tb, cb = _bits(int(group.max())), _bits(int(rel.max())), _bits(int(code.max()))
     if gb + tb + cb <= 64:
-        key = group.astype(np.uint64) << np.uint64(tb + cb)
-        key |= rel.astype(np.uint64) << np.uint64(cb)
-        key |= code.astype(np.uint64)
+        # views, shifts and ors in place: three passes over the rows, then one value sort
+        key = group.astype(np.uint64)
+        key <<= np.uint64(tb + cb)
+        packed = rel.view(np.uint64)
+        packed <<= np.uint64(cb)
+        key |= packed
+        key |= code.view(np.uint64)
         key.sort()
-        out_code = (key & np.uint64((1 << cb) - 1)).astype(np.int64)
-        out_ts = ((key >> np.uint64(cb)) & np.uint64((1 << tb) - 1)).astype(np.int64)
-        out_ts = out_ts * step + t0 if step > 1 else out_ts + t0
-        out_group = (key >> np.uint64(tb + cb)).astype(np.int64)
-        return Rows(group=out_group, ts=out_ts, code=out_code)
+        out_code = (key & np.uint64((1 << cb) - 1)).view(np.int64)
+        out_ts = (key >> np.uint64(cb)).view(np.int64)
+        out_ts &= (1 << tb) - 1
+        if step > 1:
+            out_ts *= step
+        out_ts += t0
+        key >>= np.uint64(tb + cb)
+        return Rows(group=key.view(np.int64), ts=out_ts, code=out_code)
     order = np.lexsort((code, ts, group))
     return Rows(group=group[order], ts=ts[order], code=code[order])

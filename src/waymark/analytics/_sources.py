@@ -24,6 +24,7 @@ from waymark.journey.api import rebuild
 from waymark.journey.contracts import JourneyModel
 
 PROFILE = "profile_id"
+DICTIONARY_COLUMNS = ("event", "type", "channel", PROFILE)
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,19 @@ class LogSources:
         if self._identity is not None:
             _, assignment = IdentityService(self._identity).rebuild(self._log)
         batches = list(self._log.scan(until_seq=version))
-        events = pa.Table.from_batches(batches, schema=EVENT_SCHEMA)
-        events = events.append_column(PROFILE, _profiles(events, assignment))
-        placed = events.filter(pc.is_valid(events.column(PROFILE)))
+        plain = pa.Table.from_batches(batches, schema=EVENT_SCHEMA)
+        plain = plain.append_column(PROFILE, _profiles(plain, assignment))
+        placed = plain.filter(pc.is_valid(plain.column(PROFILE)))
         pairs = [
             (batch.drop_columns([PROFILE]), batch.column(PROFILE)) for batch in placed.to_batches()
         ]
         rebuilt = rebuild(self._models, pairs)
+        # few distinct values, many rows: encoded once per snapshot, every funnel then reads
+        # integer codes instead of hashing strings again
+        events = plain
+        for name in DICTIONARY_COLUMNS:
+            i = events.schema.get_field_index(name)
+            events = events.set_column(i, name, pc.dictionary_encode(events.column(name)))
         return _Snapshot(
             version=version,
             events=events,
