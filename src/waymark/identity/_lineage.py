@@ -51,10 +51,6 @@ class Links:
     def n_nodes(self) -> int:
         return len(self.node_first_row)
 
-    def nodes_of(self, group: int) -> list[int]:
-        nodes: list[int] = self.r_node[self.starts[group] : self.ends[group]].tolist()
-        return nodes
-
     def components(self) -> tuple[int, I64]:
         """Connected components of the identifiers (each group links its first identifier
         to the others)."""
@@ -92,7 +88,25 @@ class Links:
         founding = old_count[home] == 0
         birth = roots(np.where(founding, self.first_node[home], first_old[home]))
 
-        candidates = (old_count >= 2) & ~skip_group
+        # Only groups whose known identifiers were born in different profiles can merge
+        # anything, and only the first group linking the same two founders: later ones find
+        # them merged already (within limits, merges are never refused).
+        old_birth = birth[r_node[old_rows]]
+        run_starts = np.flatnonzero(first_of_group)
+        runs_group = old_group[run_starts]
+        low = np.minimum.reduceat(old_birth, run_starts) if len(run_starts) else old_birth
+        high = np.maximum.reduceat(old_birth, run_starts) if len(run_starts) else old_birth
+        mixed = np.zeros(n_groups, bool)
+        mixed[runs_group] = low != high
+        candidates = mixed & ~skip_group
+        pair = candidates & (old_count == 2)
+        pair_groups = np.flatnonzero(pair)
+        if len(pair_groups):
+            at = np.searchsorted(runs_group, pair_groups)
+            key = low[at] * self.n_nodes + high[at]
+            _, first = np.unique(key, return_index=True)
+            candidates[pair_groups] = False
+            candidates[pair_groups[first]] = True
         rows = np.flatnonzero(is_old & candidates[group_of_row])
         merges, up = _union(
             group_of_row[rows].tolist(),

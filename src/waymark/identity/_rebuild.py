@@ -93,9 +93,10 @@ def _rebuild(
     live: list[ProfileState] = []
     absorbed_by: dict[int, list[str]] = {}
     records: list[MergeRecord] = []
+    merge_events = _Events(sc, [m[0] for m in lineage.merges])
     for e, survivor, absorbed, via in lineage.merges:
         merge = Merge((pid_of[survivor], pid_of[absorbed], sc.node_key[via]))
-        records.append(engine.merge_record(merge, *_event(sc, e)))
+        records.append(engine.merge_record(merge, *merge_events[e]))
         root = int(lineage.final[absorbed])
         absorbed_by.setdefault(root, []).append(pid_of[absorbed])
         g.alias[pid_of[absorbed]] = pid_of[root]
@@ -109,12 +110,19 @@ def _rebuild(
     lap("lineage")
 
     # components over a limit: replay their events through the streaming rules
-    replay_groups = np.flatnonzero(conflict_group).tolist()
+    replay = np.flatnonzero(conflict_group)
+    replay_groups = replay.tolist()
+    replay_events = _Events(sc, links.group_ev[replay].tolist())
+    rows = np.flatnonzero(conflict_group[links.group_of_row])  # in group order
+    row_nodes = links.r_node[rows].tolist()
+    bounds = np.r_[0, np.cumsum(links.ends[replay] - links.starts[replay])].tolist()
     at_time: dict[int, str] = {}
-    for grp in replay_groups:
+    node_key = sc.node_key
+    for i, grp in enumerate(replay_groups):
         e = int(links.group_ev[grp])
-        seq, message_id, ts = _event(sc, e)
-        node, _, merges, refusals = g.step([sc.node_key[n] for n in links.nodes_of(grp)], seq)
+        seq, message_id, ts = replay_events[e]
+        keys = [node_key[n] for n in row_nodes[bounds[i] : bounds[i + 1]]]
+        node, _, merges, refusals = g.step(keys, seq)
         pid = None if node is None else node.pid
         if pid is not None:
             at_time[e] = pid
@@ -173,9 +181,19 @@ def _rebuild(
     return engine, assignment, report
 
 
-def _event(sc: Scanned, e: int) -> tuple[int, str, int]:
-    """(seq, message id, time in us) of the event at scan position ``e``."""
-    return int(sc.seq[e]), str(sc.message_id[e].as_py()), int(sc.ts[e])
+class _Events:
+    """(seq, message id, time in us) of some events, fetched from the columns in bulk."""
+
+    def __init__(self, sc: Scanned, positions: list[int]) -> None:
+        at = np.asarray(positions, np.int64)
+        self._index = {e: i for i, e in enumerate(positions)}
+        self._seq = sc.seq[at].tolist()
+        self._ts = sc.ts[at].tolist()
+        self._ids = sc.message_id.take(pa.array(at)).to_pylist() if len(at) else []
+
+    def __getitem__(self, e: int) -> tuple[int, str, int]:
+        i = self._index[e]
+        return self._seq[i], self._ids[i], self._ts[i]
 
 
 def _stats(

@@ -194,15 +194,21 @@ def _parse(text: str | None) -> Mapping[str, Any]:
 
 
 def _intern(out: Scanned, parts: _Parts, type_names: list[str]) -> None:
+    """Number the identifiers: per type, one hash pass over its values (no joined keys)."""
     ev = np.concatenate(parts.ev)
     prio = np.concatenate(parts.prio)
-    values = pa.chunked_array(parts.value, pa.string())
-    key = pc.binary_join_element_wise(
-        pa.array(prio).cast(pa.string()), values, "\x1f"
-    ).combine_chunks()
-    encoded = key.dictionary_encode()
-    node = np.asarray(encoded.indices.to_numpy(), np.int64)
-    n_nodes = len(encoded.dictionary)
+    values = pa.chunked_array(parts.value, pa.string()).combine_chunks()
+    node = np.empty(len(ev), np.int64)
+    offsets: dict[int, int] = {}
+    dictionaries: list[pa.Array] = []
+    n_nodes = 0
+    for p in np.unique(prio).tolist():
+        rows = np.flatnonzero(prio == p)
+        encoded = values.take(pa.array(rows)).dictionary_encode()
+        node[rows] = np.asarray(encoded.indices.to_numpy(), np.int64) + n_nodes
+        offsets[p] = n_nodes
+        dictionaries.append(encoded.dictionary)
+        n_nodes += len(encoded.dictionary)
     # The same identifier twice in one event (two fields) counts once, at its first place.
     # Rows are sorted by (event, priority), so repeats can only sit among rows of one event
     # with equal priority: only those events are checked.
@@ -216,13 +222,18 @@ def _intern(out: Scanned, parts: _Parts, type_names: list[str]) -> None:
             keep = np.ones(len(ev), bool)
             keep[rows_at[drop]] = False
             ev, node, prio = ev[keep], node[keep], prio[keep]
-            values = values.filter(pa.array(keep))
-    # dictionary codes follow first appearance: a row brings a new identifier exactly when
-    # its code exceeds every code before it
-    new = node > np.maximum.accumulate(np.r_[np.int64(-1), node[:-1]])
-    first_row = np.flatnonzero(new)
+    # Within a type, dictionary codes follow first appearance: a row brings a new identifier
+    # exactly when its code exceeds every code of that type before it.
+    first_row = np.empty(n_nodes, np.int64)
+    node_prio = np.empty(n_nodes, np.int64)
+    for p, offset in offsets.items():
+        rows = np.flatnonzero(prio == p)
+        codes = node[rows]
+        new = codes > np.maximum.accumulate(np.r_[np.int64(offset - 1), codes[:-1]])
+        first_row[codes[new]] = rows[new]
+        node_prio[offset : offset + int(new.sum())] = p
     out.r_ev, out.r_node = ev, node
     out.node_first_row = first_row
-    out.node_prio = prio[first_row]
-    names = [type_names[p] for p in out.node_prio.tolist()]
-    out.node_key = list(zip(names, values.take(pa.array(first_row)).to_pylist(), strict=True))
+    out.node_prio = node_prio
+    names = [type_names[p] for p in node_prio.tolist()]
+    out.node_key = list(zip(names, pa.concat_arrays(dictionaries).to_pylist(), strict=True))
