@@ -19,7 +19,9 @@ IMPORT_BODY_LIMIT = 64 * 1024 * 1024
 
 class ImportRecord(msgspec.Struct, frozen=True):
     line: int
-    message: msgspec.Raw | None = None
+    # msgspec cannot decode Raw inside a union (``Raw | None`` refuses any object), and a Raw
+    # default breaks the OpenAPI schema; a factory gives both.
+    message: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b"null"))
     text: str | None = None
     """The record as text instead of ``message`` when it is not well-formed JSON (which could
     not be embedded in this body); it is validated, and rejected, like any other record."""
@@ -52,12 +54,7 @@ async def import_records(request: Request) -> Response:
     if not body.source.strip():
         raise ValidationError("source must not be empty", field="source")
     records = [
-        RawRecord(
-            r.line,
-            r.text.encode()
-            if r.text is not None
-            else (bytes(r.message) if r.message is not None else b"null"),
-        )
+        RawRecord(r.line, r.text.encode() if r.text is not None else bytes(r.message))
         for r in body.records
     ]
     parsed = parse_records(
