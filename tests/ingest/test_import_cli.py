@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
 from tests._server import ServerProcess
 from waymark.cli.main import cli
@@ -261,3 +262,25 @@ def test_import_goes_through_the_server_that_holds_the_data(tmp_path: Path) -> N
         server.stop()
     ids = [e.message_id for e in stored(server.data_dir)]
     assert len(ids) == len(set(ids)) == 8
+
+
+def test_import_api_takes_json_records_and_text_records(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """What the CLI sends when a server holds the data: JSON records embedded as they are,
+    malformed ones as text, each rejected by its own line."""
+    body = {
+        "source": "import",
+        "records": [
+            {"line": 1, "message": {"type": "track", "event": "A", "userId": "api-user"}},
+            {"line": 2, "text": "{not json"},
+            {"line": 3, "message": {"type": "track", "userId": "api-user"}},
+        ],
+    }
+    response = client.post("/api/v1/import", json=body, headers=admin_headers)
+    assert response.status_code == 200, response.text
+    reply = response.json()
+    assert reply["stored"] == 1
+    assert [r["index"] for r in reply["rejected"]] == [2, 3]
+    # the request type must also describe itself in the OpenAPI document
+    assert "/api/v1/import" in client.get("/openapi.json").json()["paths"]
