@@ -47,7 +47,9 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"server-{self.port}.log"
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 120.0) -> ServerProcess:
+        # generous: without cached bytecode a start compiles every import (10-45 s on a busy
+        # 2-core machine); it only matters when the server never comes up
         # the child keeps its own copy of the descriptor; ours must not leak
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
@@ -77,6 +79,7 @@ class ServerProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
+        self.kill()  # a server that never came up must not outlive the test
         raise RuntimeError(f"server did not become healthy in {timeout}s: {self.log()}")
 
     def log(self) -> str:
