@@ -12,6 +12,7 @@ import waymark
 from waymark.cli import (
     demo,
     events,
+    flows,
     importing,
     inspect,
     journeys,
@@ -35,6 +36,7 @@ COMMAND_MODULES = (
     report,
     journeys,
     rebuild,
+    flows,
 )
 
 

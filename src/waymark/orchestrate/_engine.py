@@ -347,10 +347,11 @@ class Engine:
             product=context.get("product"),
             decided=decided,
             key=t.timer_id,
-            links={
-                "unsubscribe": unsubscribe_url(d.tokens, d.config.public_url, t.timer_id),
-                "inbox": f"{d.config.public_url}/api/v1/profiles/{profile.profile_id}/inbox",
-            },
+            links=(
+                {"unsubscribe": unsubscribe_url(d.tokens, d.config.public_url, t.timer_id)}
+                if name == "email"
+                else {}
+            ),
             now=now,
         )
         try:

@@ -8,9 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import jinja2
-
 from waymark.core.settings import Secret
+from waymark.orchestrate._templates import Compiled
 from waymark.orchestrate.config import FlowDoc, StaleAction, Step
 
 
@@ -45,7 +44,7 @@ class Flow:
     stale_after: timedelta | None
     stale_policy: StaleAction | None
     waits: tuple[timedelta | None, ...]
-    templates: Mapping[str, jinja2.Template]
+    templates: Mapping[str, Compiled]
     """``"<step id>:<field>"`` (``"ask:subject"``, ``"sync:payload.items[0].id"``) -> template."""
     targets: Mapping[str, Target]
     positions: Mapping[str, int] = field(default_factory=dict)

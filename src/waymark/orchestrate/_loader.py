@@ -19,7 +19,7 @@ from waymark.core.settings import Secret
 from waymark.orchestrate._durations import parse_duration
 from waymark.orchestrate._flow import Flow, Target
 from waymark.orchestrate._rules import RULES, RuleContext, env_name
-from waymark.orchestrate._templates import Environments
+from waymark.orchestrate._templates import Compiled, Environments, compile_text
 from waymark.orchestrate._yaml import FieldPath, Lines, field_name, load
 from waymark.orchestrate.config import FlowDoc, Step
 from waymark.orchestrate.errors import FlowInvalid, Problem
@@ -124,15 +124,15 @@ def _payload_strings(value: Any, path: FieldPath, key: str) -> Iterator[tuple[Fi
 
 def _compile(
     doc: FlowDoc, lines: Lines, ctx: LoadContext
-) -> tuple[dict[str, jinja2.Template], list[Problem]]:
-    templates: dict[str, jinja2.Template] = {}
+) -> tuple[dict[str, Compiled], list[Problem]]:
+    templates: dict[str, Compiled] = {}
     problems: list[Problem] = []
     for s, step in enumerate(doc.steps):
         for sub, key, text in _template_strings(step):
             path: FieldPath = ("steps", s, *sub)
             env = ctx.envs.html if key in _HTML_FIELDS else ctx.envs.text
             try:
-                templates[f"{step.id}:{key}"] = env.from_string(text)
+                templates[f"{step.id}:{key}"] = compile_text(env, text)
             except jinja2.TemplateSyntaxError as exc:
                 base = lines.start(path)
                 line = None if base is None else base + max(exc.lineno - 1, 0)

@@ -38,7 +38,20 @@ class RenderFailed(Exception):
     """A template could not be rendered (an undefined name, a sandbox violation)."""
 
 
-def render(template: jinja2.Template, context: dict[str, Any]) -> str:
+Compiled = jinja2.Template | str
+"""A compiled template, or the text itself when it has no template syntax (nothing to run)."""
+
+
+def compile_text(env: jinja2.Environment, text: str) -> Compiled:
+    """``TemplateSyntaxError`` for a bad template."""
+    if not any(mark in text for mark in ("{{", "{%", "{#")):
+        return text  # literal text, HTML or not, is exactly what the author wrote
+    return env.from_string(text)
+
+
+def render(template: Compiled, context: dict[str, Any]) -> str:
+    if isinstance(template, str):
+        return template
     try:
         return template.render(context)
     except jinja2.TemplateError as exc:
