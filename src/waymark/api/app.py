@@ -3,6 +3,7 @@ starts group commit and catches derived state up with the log."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -48,9 +49,15 @@ def create_app(services: Services) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services.pipeline.catch_up(services.event_log)
         await services.committer.start()
+        if services.sink is not None:
+            services.sink.bind(asyncio.get_running_loop())
+        if services.orchestrator is not None:
+            await services.orchestrator.start()
         try:
             yield
         finally:
+            if services.orchestrator is not None:
+                await services.orchestrator.stop()
             await services.committer.stop()
             services.pipeline.flush()
 

@@ -43,7 +43,9 @@ def serve(host: str, port: int, data_dir: Path | None, quiet: bool) -> None:
     store = DuckDBStore(settings.data_dir, dedupe_window=settings.dedupe_window)
     server_file = settings.data_dir / SERVER_FILE
     try:
-        services = build_services(settings, event_log=store.events, stores=store.features())
+        services = build_services(
+            settings, event_log=store.events, stores=store.features(), environ=os.environ
+        )
         app = create_app(services)
         url = f"http://{host}:{port}"
         server_file.write_text(json.dumps({"url": url, "pid": os.getpid()}))

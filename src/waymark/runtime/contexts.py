@@ -7,11 +7,14 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Final
 
+from waymark.core.events import Event
 from waymark.core.ports import EventLog
 from waymark.decide.contracts import DecisionContext, JourneyPosition, RecentEvent
 from waymark.identity.api import IdentityService
 from waymark.identity.errors import ProfileNotFound
 from waymark.journey.api import JourneyService
+from waymark.orchestrate.contracts import ProfileView, StagePosition
+from waymark.orchestrate.contracts import RecentEvent as FlowRecentEvent
 
 RECENT_EVENTS: Final = 50
 _SUPPORT_OPEN: Final = frozenset(
@@ -103,3 +106,52 @@ def _support_case_open(recent: tuple[RecentEvent, ...]) -> bool:
         if event.name in _SUPPORT_OPEN:
             return True
     return False
+
+
+class FlowProfiles:
+    """``orchestrate.ports.Profiles`` over identity and journeys: flows see the resolved
+    customer (every device and identifier), not the raw ids of one event."""
+
+    def __init__(self, contexts: ProfileContexts, identity: IdentityService) -> None:
+        self._contexts = contexts
+        self._identity = identity
+
+    def profile_id(self, event: Event) -> str | None:
+        if event.user_id is not None:
+            found = self._identity.resolve("user_id", event.user_id)
+            if found is not None:
+                return found
+        if event.anonymous_id is not None:
+            return self._identity.resolve("anonymous_id", event.anonymous_id)
+        return None
+
+    def get(self, profile_id: str, now: datetime) -> ProfileView | None:
+        ctx = self._contexts.context(profile_id, now)
+        if ctx is None:
+            return None
+
+        def first(kind: str) -> str | None:
+            values = ctx.identifiers.get(kind)
+            return values[0] if values else None
+
+        user_id = first("user_id")
+        return ProfileView(
+            profile_id=ctx.profile_id,
+            user_id=user_id,
+            anonymous_id=None if user_id else first("anonymous_id"),
+            email=first("email"),
+            traits=ctx.traits,
+            consent=ctx.consent,
+            timezone=ctx.timezone,
+            stages=tuple(
+                StagePosition(model=p.model, product=p.product, stage=p.stage)
+                for p in ctx.positions
+            ),
+            recent=tuple(
+                FlowRecentEvent(label=e.name, at=e.at, properties=e.properties)
+                for e in ctx.recent_events
+            ),
+        )
+
+    def ids(self) -> Iterator[str]:
+        yield from self._identity.profile_ids()

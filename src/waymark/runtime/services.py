@@ -3,6 +3,7 @@ adapters. Adapters never build features themselves."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,11 +19,17 @@ from waymark.identity.ports import ProfileStore
 from waymark.ingest.api import IngestLimits
 from waymark.journey.api import JourneyService
 from waymark.journey.config import config_for as journeys_config_for
+from waymark.journey.contracts import StageChanged
 from waymark.journey.ports import JourneyStore
+from waymark.orchestrate.adapters import DeciderDecisions, PolicyGate
+from waymark.orchestrate.api import Orchestrator
+from waymark.orchestrate.config import OrchestrateConfig
+from waymark.orchestrate.ports import FlowStore
 from waymark.runtime.committer import GroupCommitter
-from waymark.runtime.contexts import ProfileContexts
+from waymark.runtime.contexts import FlowProfiles, ProfileContexts
 from waymark.runtime.pipeline import Pipeline
 from waymark.runtime.processing import DerivedState
+from waymark.runtime.sink import CommitSink
 from waymark.runtime.stats import IngestStats
 
 
@@ -40,6 +47,8 @@ class Services:
     identity: IdentityService | None = None
     analytics: AnalyticsService | None = None
     journeys: JourneyService | None = None
+    orchestrator: Orchestrator | None = None
+    sink: CommitSink | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,8 @@ class FeatureStores:
     journeys: JourneyStore | None = None
     decisions: DecisionLog | None = None
     catalogs: CatalogStore | None = None
+    flows: FlowStore | None = None
+    """Without a flow store there is no orchestration (flows need durable timers)."""
 
 
 def build_services(
@@ -58,17 +69,17 @@ def build_services(
     event_log: EventLog,
     stores: FeatureStores | None = None,
     clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Services:
+    """``environ`` is the process environment, read here once (SMTP, webhooks, flows)."""
     clock = clock or SystemClock()
     stores = stores or FeatureStores()
     identity = IdentityService(identity_config_for(settings.data_dir), store=stores.profiles)
     models = journeys_config_for(settings.data_dir).load_models()
     journeys = JourneyService(models, store=stores.journeys, clock=clock)
+    contexts = ProfileContexts(identity, journeys, event_log)
     decider = Decider.open(
-        shipped_catalog(),
-        log=stores.decisions,
-        catalogs=stores.catalogs,
-        contexts=ProfileContexts(identity, journeys, event_log),
+        shipped_catalog(), log=stores.decisions, catalogs=stores.catalogs, contexts=contexts
     )
     analytics = AnalyticsService(
         LogSources(event_log, models, identity=identity.config),
@@ -78,6 +89,25 @@ def build_services(
     pipeline = Pipeline([DerivedState(identity, journeys), FeedbackProcessor(decider, event_log)])
     stats = IngestStats()
     committer = GroupCommitter(event_log, on_commit=pipeline)
+    sink = CommitSink(committer)
+    orchestrator = None
+    if stores.flows is not None:
+        flow_store = stores.flows
+        orchestrator = Orchestrator(
+            store=flow_store,
+            profiles=FlowProfiles(contexts, identity),
+            gate=PolicyGate(
+                decider.catalog.doc.policy,
+                contacts=lambda pid, since: flow_store.contacts(pid, since=since),
+            ),
+            sink=sink,
+            clock=clock,
+            config=OrchestrateConfig.from_env(environ or {}),
+            decisions=DeciderDecisions(decider, contexts),
+            environ=environ or {},
+        )
+        journeys.subscribe(_stage_listener(orchestrator))
+        pipeline.processors.append(orchestrator)
     return Services(
         settings=settings,
         clock=clock,
@@ -95,4 +125,15 @@ def build_services(
         identity=identity,
         analytics=analytics,
         journeys=journeys,
+        orchestrator=orchestrator,
+        sink=sink,
     )
+
+
+def _stage_listener(orchestrator: Orchestrator) -> Callable[[list[StageChanged]], None]:
+    """Stage changes start the flows they trigger (the count it returns is not needed)."""
+
+    def listen(changes: list[StageChanged]) -> None:
+        orchestrator.on_stage_changes(changes)
+
+    return listen

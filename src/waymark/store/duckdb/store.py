@@ -47,6 +47,7 @@ class DuckDBStore:
             journeys=self.journeys,
             decisions=self.decisions,
             catalogs=self.catalogs,
+            flows=self.flows,
         )
 
     def close(self) -> None:
