@@ -55,7 +55,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0
     help="Demo data directory (emptied at start).",
 )
 @click.option("--port", default=8420, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--customers", default=3000, show_default=True, type=click.IntRange(1, 10_000_000))
+@click.option("--customers", default=2000, show_default=True, type=click.IntRange(1, 10_000_000))
 @click.option("--days", default=60, show_default=True, type=click.IntRange(1, 3650))
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--exit-after-load", is_flag=True, help="Stop once the population is sent (tests).")
