@@ -279,6 +279,14 @@ def _timed(fn: Callable[[], int]) -> tuple[float, int]:
     return time.perf_counter() - start, n
 
 
+def _best_of_two(
+    first: Callable[[], int], second: Callable[[], int]
+) -> tuple[tuple[float, int], ...]:
+    """Each measured twice, alternating, best kept: neither gets the cold start."""
+    a1, b1, a2, b2 = _timed(first), _timed(second), _timed(first), _timed(second)
+    return min(a1, a2), min(b1, b2)
+
+
 def _bench_email(report: Report) -> None:
     sink = _Sink()
     port = _free_port()
@@ -333,8 +341,7 @@ def _bench_email(report: Report) -> None:
                 fake.set(T0 + timedelta(seconds=2))
                 return orch.run_due()
 
-        raw = _timed(raw_smtplib)
-        chan = _timed(through_channel)
+        raw, chan = _best_of_two(raw_smtplib, through_channel)
         engine = _timed(through_engine)
     finally:
         controller.stop()
@@ -347,7 +354,8 @@ def _bench_email(report: Report) -> None:
         baseline="raw smtplib loop, one connection",
     )
     report.note(
-        f"{SENDS:,} multipart (text + HTML) messages each way, on loopback, no TLS. The channel "
+        f"{SENDS:,} multipart (text + HTML) messages per run, on loopback, no TLS; the raw loop "
+        "and the channel each ran twice, alternating, best kept. The channel "
         "opens one connection per 100 messages; the engine row also renders the templates, adds "
         "tracking links and records every message before and after sending. The sink counted "
         f"{sink.count:,} messages."
@@ -457,8 +465,7 @@ def _bench_webhooks(report: Report) -> None:
                     fake.set(T0 + timedelta(seconds=2))
                     return orch.run_due()
 
-            raw = _timed(raw_httpx)
-            chan = _timed(through_channel)
+            raw, chan = _best_of_two(raw_httpx, through_channel)
             engine = _timed(through_engine)
     finally:
         sink.close()
@@ -471,7 +478,8 @@ def _bench_webhooks(report: Report) -> None:
         baseline="raw httpx post loop, same client",
     )
     report.note(
-        f"{SENDS:,} JSON POSTs each way on loopback to a threaded http.server sink (keep-alive). "
+        f"{SENDS:,} JSON POSTs per run on loopback to a threaded http.server sink (keep-alive); "
+        "the raw loop and the channel each ran twice, alternating, best kept. "
         "The channel signs each body (HMAC-SHA256 over timestamp and body) and sends the "
         "Idempotency-Key; the engine row builds its own httpx client. The sink counted "
         f"{sink.count:,} requests."

@@ -48,8 +48,8 @@ class Done(msgspec.Struct, frozen=True):
 
 
 def _orchestrator(request: Request) -> Orchestrator:
-    orch = getattr(services(request), "orchestrator", None)
-    if not isinstance(orch, Orchestrator):
+    orch = services(request).orchestrator
+    if orch is None:
         raise OrchestrateUnavailable("orchestration is not set up on this server")
     return orch
 
