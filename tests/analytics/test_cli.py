@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from tests.analytics._sim import World
 from waymark.analytics.api import Analytics, LogSources
 from waymark.analytics.contracts import (
+    AdvocacyReport,
     CohortsReport,
     FunnelQuery,
     FunnelResult,
@@ -136,5 +137,12 @@ def test_other_reports(data: Path, world: World) -> None:
     covered = run(data, "coverage", "--catalog", str(catalog), "--format", "csv")
     assert covered.exit_code == 0, covered.output
     assert covered.stdout.splitlines()[0] == "product,stage,customers,experiences,generic,gap"
+    loop = msgspec.json.decode(
+        run(data, "advocacy", "--format", "json").stdout, type=AdvocacyReport
+    )
+    assert loop.reviews > 0 and loop.survey_responses > 0
+    assert "NPS" in run(data, "advocacy").stdout
+    quality = run(data, "quality", "--format", "csv").stdout.splitlines()
+    assert quality[0] == "measure,value" and quality[1].startswith("events,")
     missing = run(data, "coverage")
     assert missing.exit_code == 1 and "catalog" in missing.stderr

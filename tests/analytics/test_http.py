@@ -100,6 +100,10 @@ def test_other_reports_answer(app_client: TestClient, admin_headers: dict[str, s
     assert todo["insights"] and todo["insights"][0]["link"].startswith("/api/v1/analytics/")
     scores = [i["score"] for i in todo["insights"]]
     assert scores == sorted(scores, reverse=True)
+    loop = app_client.get("/api/v1/analytics/advocacy", headers=admin_headers).json()
+    assert loop["reviews"] > 0 and {p["product"] for p in loop["products"]}
+    quality = app_client.get("/api/v1/analytics/quality", headers=admin_headers).json()
+    assert 0 < quality["recognition_rate"] <= 1 and quality["events"] > 0
     covered = app_client.get("/api/v1/analytics/coverage", headers=admin_headers)
     assert covered.status_code == 200, covered.text
     rows = covered.json()["rows"]

@@ -12,11 +12,20 @@ from typing import Literal, TypeAlias
 import duckdb
 import pyarrow as pa
 
-from waymark.analytics import _cohorts, _coverage, _hourglass, _insights, _transitions
+from waymark.analytics import (
+    _advocacy,
+    _cohorts,
+    _coverage,
+    _hourglass,
+    _insights,
+    _quality,
+    _transitions,
+)
 from waymark.analytics._funnel import run_funnel
 from waymark.analytics._journey_data import JourneyData
 from waymark.analytics.config import AnalyticsConfig
 from waymark.analytics.contracts import (
+    AdvocacyReport,
     CohortsReport,
     ContentItem,
     CoverageReport,
@@ -24,6 +33,7 @@ from waymark.analytics.contracts import (
     FunnelResult,
     HourglassReport,
     InsightsReport,
+    QualityReport,
     TransitionsReport,
 )
 
@@ -176,6 +186,37 @@ class Analytics:
         reports = [self.hourglass(journeys, as_of=as_of, model=m.name) for m in journeys.models]
         known = None if content is None else _coverage.coverage_of(content)
         return InsightsReport(as_of=as_of, insights=_insights.insights(reports, self.config, known))
+
+    def advocacy(
+        self,
+        journeys: JourneyData,
+        events: EventSource,
+        *,
+        profile: str = "profile_id",
+        model: str | None = None,
+    ) -> AdvocacyReport:
+        """Reviews and ratings, NPS, referrals sent and converted, k-factor, and the share
+        reaching advocacy per product (event names in ``AnalyticsConfig``)."""
+        with self._cursors() as cursors:
+            return _advocacy.advocacy(
+                cursors.new(),
+                journeys.model(model),
+                _table(events),
+                journeys.transitions,
+                journeys.states,
+                profile=profile,
+                config=self.config,
+            )
+
+    def quality(
+        self, journeys: JourneyData, events: EventSource, *, profile: str = "profile_id"
+    ) -> QualityReport:
+        """Recognition rate, acquisition exposures after purchase, repeat contacts, failed
+        messages and time from problem to resolution."""
+        with self._cursors() as cursors:
+            return _quality.quality(
+                cursors.new(), _table(events), journeys.states, profile=profile, config=self.config
+            )
 
     def close(self) -> None:
         self._db.close()

@@ -47,7 +47,8 @@ class Frame:
     """Breakdown value of each ``value`` code (``[""]`` without a breakdown)."""
 
 
-def _quote(name: str) -> str:
+def quote(name: str) -> str:
+    """A SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -91,7 +92,7 @@ def build_frame(
     strict_order = query.mode == "strict_order"
     by = query.breakdown if breakdown else None
     by_product = by == "product"
-    p = f"e.{_quote(profile)}"
+    p = f"e.{quote(profile)}"
 
     event_bits = _bits(
         [

@@ -11,6 +11,7 @@ import pyarrow as pa
 from waymark.analytics._engine import Analytics
 from waymark.analytics._journey_data import JourneyData
 from waymark.analytics.contracts import (
+    AdvocacyReport,
     CohortsReport,
     ContentItem,
     CoverageReport,
@@ -18,6 +19,7 @@ from waymark.analytics.contracts import (
     FunnelResult,
     HourglassReport,
     InsightsReport,
+    QualityReport,
     TransitionsReport,
 )
 from waymark.analytics.errors import AnalyticsUnavailable
@@ -133,3 +135,9 @@ class AnalyticsService:
         return self.engine.insights(
             self.sources.journeys(), as_of=as_of or self.clock.now(), content=self.content()
         )
+
+    def advocacy(self, *, model: str | None = None) -> AdvocacyReport:
+        return self.engine.advocacy(self.sources.journeys(), self.sources.events(), model=model)
+
+    def quality(self) -> QualityReport:
+        return self.engine.quality(self.sources.journeys(), self.sources.events())

@@ -27,6 +27,22 @@ class AnalyticsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     max_insights: int = 50
     retention_days: tuple[int, ...] = (7, 30, 60, 90, 180)
     """Days after purchase at which retention curves are measured."""
+    review_events: tuple[str, ...] = ("Product Reviewed",)
+    rating_property: str = "rating"
+    survey_events: tuple[str, ...] = ("Survey Responded",)
+    score_property: str = "score"
+    """A 0-10 answer ("how likely are you to recommend us"), read as NPS."""
+    referral_events: tuple[str, ...] = ("Referral Sent",)
+    referral_property: str = "referred_by"
+    """A profile whose event carries this property (or campaign medium ``referral``) arrived
+    through a referral."""
+    exposure_events: tuple[str, ...] = ("Ad Impression", "Ad Clicked", "Offer Shown")
+    """Acquisition ads and offers; shown after the product was bought they are irrelevant."""
+    failure_events: tuple[str, ...] = ("Email Bounced", "Message Failed", "Delivery Failed")
+    problem_events: tuple[str, ...] = ("Support Ticket Created",)
+    resolution_events: tuple[str, ...] = ("Support Ticket Resolved",)
+    contact_channel: str = "call_centre"
+    repeat_contact_days: int = 7
 
     def __post_init__(self) -> None:
         if self.min_customers < 1:
@@ -35,6 +51,10 @@ class AnalyticsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
             raise InvalidQuery("max_insights must be at least 1", field="max_insights")
         if any(d <= 0 for d in self.retention_days):
             raise InvalidQuery("retention_days must be positive", field="retention_days")
+        if self.repeat_contact_days < 1:
+            raise InvalidQuery(
+                "repeat_contact_days must be at least 1", field="repeat_contact_days"
+            )
 
 
 ADVOCACY_NAMES: Final = ("advocacy", "advocate")

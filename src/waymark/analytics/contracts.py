@@ -273,3 +273,61 @@ class CoverageRow(msgspec.Struct, frozen=True, kw_only=True):
 class CoverageReport(msgspec.Struct, frozen=True, kw_only=True):
     model: str
     rows: list[CoverageRow]
+
+
+class ProductAdvocacy(msgspec.Struct, frozen=True, kw_only=True):
+    product: str
+    customers: int
+    """Profiles in this product's journey."""
+    advocates: int
+    """Of them, those who reached the advocacy stage."""
+    advocacy_share: float | None
+    reviews: int
+    average_rating: float | None
+
+
+class AdvocacyReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The advocacy loop (seeds 001, 004): reviews, NPS, referrals and their conversion."""
+
+    model: str
+    reviews: int
+    average_rating: float | None
+    survey_responses: int
+    """Profiles that answered a survey (their latest score counts)."""
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+    """% promoters (9-10) minus % detractors (0-6), -100..100."""
+    referrals_sent: int
+    referrers: int
+    referred: int
+    """Profiles that arrived through a referral."""
+    referred_purchasers: int
+    k_factor: float | None
+    """Referred purchasers per purchasing customer."""
+    products: list[ProductAdvocacy]
+
+
+class QualityReport(msgspec.Struct, frozen=True, kw_only=True):
+    """Journey quality: are customers recognised, are they shown what no longer fits them, and
+    how much hassle do they meet."""
+
+    events: int
+    recognised_events: int
+    """Events tied to a known customer (a profile that has a user id)."""
+    recognition_rate: float | None
+    exposures: int
+    """Acquisition ads and offers shown (``exposure_events``) for a product."""
+    exposures_after_purchase: int
+    """Of them, shown to a customer who had already bought that product."""
+    irrelevant_share: float | None
+    contacts: int
+    """Call-centre contacts."""
+    repeat_contacts: int
+    """Contacts within ``repeat_contact_days`` of the same customer's previous one."""
+    failed_messages: int
+    problems: int
+    resolved: int
+    median_resolution_seconds: float | None
+    """From a problem (``problem_events``) to the customer's next resolution."""

@@ -13,12 +13,14 @@ from starlette.routing import BaseRoute
 
 from waymark.analytics.api import AnalyticsService
 from waymark.analytics.contracts import (
+    AdvocacyReport,
     CohortsReport,
     CoverageReport,
     FunnelQuery,
     FunnelResult,
     HourglassReport,
     InsightsReport,
+    QualityReport,
     TransitionsReport,
 )
 from waymark.analytics.errors import AnalyticsUnavailable
@@ -185,5 +187,33 @@ async def coverage(request: Request) -> Response:
     return json_response(report)
 
 
+@endpoint(
+    "GET",
+    "/api/v1/analytics/advocacy",
+    summary="The advocacy loop: reviews, NPS, referrals sent and converted, k-factor",
+    response=AdvocacyReport,
+    auth="admin",
+    tags=TAGS,
+    params=[_MODEL],
+)
+async def advocacy(request: Request) -> Response:
+    analytics = _analytics(request)
+    report = await run_in_threadpool(analytics.advocacy, model=_text(request, "model"))
+    return json_response(report)
+
+
+@endpoint(
+    "GET",
+    "/api/v1/analytics/quality",
+    summary="Journey quality: recognition rate, irrelevant exposures, friction",
+    response=QualityReport,
+    auth="admin",
+    tags=TAGS,
+)
+async def quality(request: Request) -> Response:
+    analytics = _analytics(request)
+    return json_response(await run_in_threadpool(analytics.quality))
+
+
 def routes() -> list[BaseRoute]:
-    return [hourglass, insights, funnel, transitions, cohorts, coverage]
+    return [hourglass, insights, funnel, transitions, cohorts, coverage, advocacy, quality]

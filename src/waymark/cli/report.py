@@ -23,12 +23,14 @@ from rich.table import Table
 
 from waymark.analytics.api import AnalyticsService, LogSources, content_items, load_funnel
 from waymark.analytics.contracts import (
+    AdvocacyReport,
     CohortsReport,
     ContentItem,
     CoverageReport,
     FunnelResult,
     HourglassReport,
     InsightsReport,
+    QualityReport,
     TransitionsReport,
 )
 from waymark.cli._common import Remote, data_option, load_settings, open_local_or_remote, out
@@ -434,6 +436,75 @@ def coverage(catalog: Path | None, model: str, fmt: Format, data_dir: Path | Non
         result,
         [table],
         ["product", "stage", "customers", "experiences", "generic", "gap"],
+        rows,
+    )
+
+
+@report.command()
+@_options
+def advocacy(model: str, fmt: Format, data_dir: Path | None) -> None:
+    """The advocacy loop: reviews, NPS, referrals and who reaches advocacy per product."""
+    result = _report(
+        data_dir,
+        model,
+        AdvocacyReport,
+        lambda a: a.advocacy(),
+        lambda r: r.get("/api/v1/analytics/advocacy"),
+    )
+    summary: Rows = [
+        ["reviews", result.reviews],
+        ["average rating", result.average_rating],
+        ["survey answers", result.survey_responses],
+        ["promoters / passives / detractors",
+         f"{result.promoters} / {result.passives} / {result.detractors}"],
+        ["NPS", None if result.nps is None else round(result.nps, 1)],
+        ["referrals sent (by)", f"{result.referrals_sent} ({result.referrers})"],
+        ["referred customers (bought)", f"{result.referred} ({result.referred_purchasers})"],
+        ["k-factor", None if result.k_factor is None else round(result.k_factor, 3)],
+    ]  # fmt: skip
+    rows: Rows = [
+        [p.product, p.customers, p.advocates, p.advocacy_share, p.reviews, p.average_rating]
+        for p in result.products
+    ]
+    tables = [
+        _table("Advocacy loop", ["", "value"], summary),
+        _table(
+            "Per product",
+            ["product", "customers", "advocates", "share", "reviews", "rating"],
+            [
+                [
+                    p.product,
+                    p.customers,
+                    p.advocates,
+                    _pct(p.advocacy_share),
+                    p.reviews,
+                    p.average_rating,
+                ]
+                for p in result.products
+            ],
+        ),
+    ]
+    header = ["product", "customers", "advocates", "advocacy_share", "reviews", "average_rating"]
+    _emit(fmt, result, tables, header, rows)
+
+
+@report.command()
+@_options
+def quality(model: str, fmt: Format, data_dir: Path | None) -> None:
+    """Journey quality: recognition, irrelevant exposures, repeat contacts, failures."""
+    result = _report(
+        data_dir,
+        model,
+        QualityReport,
+        lambda a: a.quality(),
+        lambda r: r.get("/api/v1/analytics/quality"),
+    )
+    rows: Rows = [[k, v] for k, v in msgspec.structs.asdict(result).items()]
+    _emit(
+        fmt,
+        result,
+        [_table("Journey quality", ["measure", "value"], rows)],
+        ["measure", "value"],
         rows,
     )
 
