@@ -6,8 +6,10 @@ by row. The tables are shaped for a columnar engine: live state is small and eve
 is insert-only.
 
 - ``orch_timers`` holds only live steps (a done step's timer is deleted), each with its run's
-  context and, once a send was tried, its payload; so finding what is due reads this small
-  table alone, however long Waymark has run.
+  context; so finding what is due reads this table alone, however long Waymark has run.
+- ``orch_sending`` holds the payload of each send that was tried and has no outcome yet (in
+  flight, or waiting for a retry): written once per attempt and deleted with the outcome,
+  because updating wide rows of the timers table cost more than the rest of a cycle.
 - ``orch_messages`` holds outcomes only (sent, failed, skipped, dead), written once.
 - ``orch_runs`` is written when a run starts, ``orch_run_ends`` when it ends; a run without an
   end is active.
@@ -56,9 +58,11 @@ _DDL = (
         step_id VARCHAR NOT NULL, run_id VARCHAR, profile_id VARCHAR, channel VARCHAR,
         due_at TIMESTAMP NOT NULL, context VARCHAR, started_at TIMESTAMP,
         created_at TIMESTAMP NOT NULL, state VARCHAR NOT NULL, attempts INTEGER NOT NULL,
-        reason VARCHAR NOT NULL, payload VARCHAR, target VARCHAR NOT NULL,
-        subject VARCHAR NOT NULL, user_id VARCHAR, anonymous_id VARCHAR, experience_id VARCHAR,
-        decision_id VARCHAR, first_tried_at TIMESTAMP)""",
+        reason VARCHAR NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS orch_sending (
+        timer_id VARCHAR NOT NULL, attempts INTEGER NOT NULL, payload VARCHAR,
+        target VARCHAR NOT NULL, subject VARCHAR NOT NULL, user_id VARCHAR, anonymous_id VARCHAR,
+        experience_id VARCHAR, decision_id VARCHAR, first_tried_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS orch_messages (
         message_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, profile_id VARCHAR NOT NULL,
         flow_id VARCHAR NOT NULL, step_id VARCHAR NOT NULL, channel VARCHAR NOT NULL,
@@ -157,13 +161,16 @@ _RECORD = (
     "attempts, experience_id, decision_id, created_at, updated_at, sent_at, due_at"
 )
 _LIVE_STATUS = (
-    "CASE t.state WHEN 'deferred' THEN 'scheduled' WHEN 'pending' THEN 'scheduled' ELSE t.state END"
+    "CASE WHEN t.state = 'retrying' THEN 'retrying' WHEN t.state = 'deferred' THEN 'scheduled' "
+    "WHEN s.timer_id IS NOT NULL THEN 'sending' ELSE 'scheduled' END"
 )
-"""A live send step's status in the delivery log."""
+"""A live send step's status in the delivery log (``t``: timers, ``s``: sending)."""
+_LIVE_FROM = "orch_timers t LEFT JOIN orch_sending s ON s.timer_id = t.timer_id"
 _LIVE_RECORD = (
     "t.timer_id, t.profile_id, t.flow_id, t.step_id, t.run_id, t.channel, "
-    f"{_LIVE_STATUS}, t.reason, t.target, t.subject, t.attempts, t.experience_id, "
-    "t.decision_id, coalesce(t.first_tried_at, t.created_at), t.created_at, NULL, t.due_at"
+    f"{_LIVE_STATUS}, t.reason, coalesce(s.target, ''), coalesce(s.subject, ''), t.attempts, "
+    "s.experience_id, s.decision_id, coalesce(s.first_tried_at, t.created_at), t.created_at, "
+    "NULL, t.due_at"
 )
 
 
@@ -379,15 +386,20 @@ class DuckDBFlowStore:
                 [status, reason, now],
             )
             con.execute(
-                """INSERT INTO orch_messages
-                   SELECT timer_id, run_id, profile_id, flow_id, step_id, channel, 'skipped',
-                          ?, target, subject, attempts, payload, user_id, anonymous_id,
-                          experience_id, decision_id, coalesce(first_tried_at, created_at), ?,
-                          NULL, NULL
-                   FROM orch_timers
-                   WHERE run_id IN (SELECT run_id FROM _wm_ended) AND channel IS NOT NULL
+                f"""INSERT INTO orch_messages
+                   SELECT t.timer_id, t.run_id, t.profile_id, t.flow_id, t.step_id, t.channel,
+                          'skipped', ?, coalesce(s.target, ''), coalesce(s.subject, ''),
+                          t.attempts, s.payload, s.user_id, s.anonymous_id, s.experience_id,
+                          s.decision_id, coalesce(s.first_tried_at, t.created_at), ?, NULL, NULL
+                   FROM {_LIVE_FROM}
+                   WHERE t.run_id IN (SELECT run_id FROM _wm_ended) AND t.channel IS NOT NULL
                    ON CONFLICT DO NOTHING""",
                 [f"run {status}: {reason}" if reason else f"run {status}", now],
+            )
+            con.execute(
+                """DELETE FROM orch_sending WHERE timer_id IN (
+                       SELECT timer_id FROM orch_timers
+                       WHERE run_id IN (SELECT run_id FROM _wm_ended))"""
             )
             con.execute("DELETE FROM orch_timers WHERE run_id IN (SELECT run_id FROM _wm_ended)")
 
@@ -412,7 +424,7 @@ class DuckDBFlowStore:
         with self._registered(con, "_wm_timers", table):
             con.execute(
                 """INSERT INTO orch_timers
-                   SELECT n.*, ?, 'pending', 0, '', NULL, '', '', NULL, NULL, NULL, NULL, NULL
+                   SELECT n.*, ?, 'pending', 0, ''
                    FROM _wm_timers n
                    WHERE NOT EXISTS (SELECT 1 FROM orch_timers t WHERE t.timer_id = n.timer_id)""",
                 [now],
@@ -428,10 +440,14 @@ class DuckDBFlowStore:
 
     def due(self, now: datetime, limit: int) -> list[DueTimer]:
         rows = self._read(
-            """SELECT timer_id, flow_id, step_id, due_at, kind, state, attempts, run_id,
-                      profile_id, channel, context, started_at, payload, target, subject,
-                      user_id, anonymous_id, experience_id, decision_id, first_tried_at
-               FROM orch_timers WHERE due_at <= ? ORDER BY due_at, timer_id LIMIT ?""",
+            """SELECT t.timer_id, t.flow_id, t.step_id, t.due_at, t.kind, t.state, t.attempts,
+                      t.run_id, t.profile_id, t.channel, t.context, t.started_at, s.payload,
+                      coalesce(s.target, ''), coalesce(s.subject, ''), s.user_id,
+                      s.anonymous_id, s.experience_id, s.decision_id, s.first_tried_at
+               FROM (SELECT * FROM orch_timers WHERE due_at <= ?
+                     ORDER BY due_at, timer_id LIMIT ?) t
+               LEFT JOIN orch_sending s ON s.timer_id = t.timer_id
+               ORDER BY t.due_at, t.timer_id""",
             [_naive(now), limit],
         )
         return [
@@ -481,14 +497,11 @@ class DuckDBFlowStore:
             for m in _unique(messages, "message_id")
         ]
         with self._write() as con, self._registered(con, "_wm_sending", _table(_SENDING, rows)):
+            # a retry replaces the row its first attempt wrote (same payload, new attempt count)
             con.execute(
-                """UPDATE orch_timers SET state = 'sending', attempts = s.attempts,
-                          payload = s.payload, target = s.target, subject = s.subject,
-                          user_id = s.user_id, anonymous_id = s.anonymous_id,
-                          experience_id = s.experience_id, decision_id = s.decision_id,
-                          first_tried_at = coalesce(orch_timers.first_tried_at, s.first_tried_at)
-                   FROM _wm_sending s WHERE orch_timers.timer_id = s.timer_id"""
+                "DELETE FROM orch_sending WHERE timer_id IN (SELECT timer_id FROM _wm_sending)"
             )
+            con.execute("INSERT INTO orch_sending SELECT * FROM _wm_sending")
 
     def complete(self, completion: Completion) -> None:
         c = completion
@@ -507,6 +520,9 @@ class DuckDBFlowStore:
                 with self._registered(con, "_wm_done", _ids([d.timer_id for d in c.done])):
                     con.execute(
                         "DELETE FROM orch_timers WHERE timer_id IN (SELECT id FROM _wm_done)"
+                    )
+                    con.execute(
+                        "DELETE FROM orch_sending WHERE timer_id IN (SELECT id FROM _wm_done)"
                     )
             if c.rescheduled:
                 rows = [
@@ -561,7 +577,7 @@ class DuckDBFlowStore:
         live: list[MessageRecord] = []
         if not wanted or wanted & {"scheduled", "sending", "retrying"}:
             rows = self._read(
-                f"""SELECT {_LIVE_RECORD} FROM orch_timers t
+                f"""SELECT {_LIVE_RECORD} FROM {_LIVE_FROM}
                     WHERE {clause} AND t.kind = 'step' AND t.channel IS NOT NULL
                     ORDER BY t.due_at, t.timer_id LIMIT ?""",
                 [*params, limit],
@@ -614,7 +630,7 @@ class DuckDBFlowStore:
         for flow, status, n in self._read(
             f"""SELECT flow_id, status, count(*) FROM orch_messages GROUP BY ALL
                 UNION ALL
-                SELECT t.flow_id, {_LIVE_STATUS}, count(*) FROM orch_timers t
+                SELECT t.flow_id, {_LIVE_STATUS}, count(*) FROM {_LIVE_FROM}
                 WHERE t.kind = 'step' AND t.channel IS NOT NULL GROUP BY ALL
                 ORDER BY ALL"""
         ):
