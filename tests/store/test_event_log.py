@@ -174,3 +174,15 @@ def test_stats_count_sources_channels_and_span(event_log: EventLog) -> None:
     assert stats.by_source == {"web": 2, "crm": 1}
     assert stats.by_channel == {"web": 1, "ads": 1, "call_centre": 1}
     assert (stats.first_event, stats.last_event) == (T0, T0 + timedelta(hours=2))
+
+
+def test_delete_removes_events_and_keeps_seqs(event_log: EventLog) -> None:
+    event_log.append([ev("a"), ev("b", user_id="gone"), ev("c"), ev("d", user_id="gone")])
+    assert event_log.delete([2, 4, 99]) == 2
+    assert [e.message_id for e in event_log.events_after(0)] == ["a", "c"]
+    assert event_log.count() == 2
+    assert [r for b in event_log.scan() for r in b.column("seq").to_pylist()] == [1, 3]
+    assert event_log.latest(user_ids=["gone"]) == []
+    assert event_log.delete([]) == 0
+    # seqs are never handed out twice while the log is open
+    assert event_log.append([ev("e")]).first_seq == 5

@@ -149,6 +149,23 @@ class DuckDBEventLog:
         ).fetchall()
         return {(r[0], r[1]) for r in rows}
 
+    def delete(self, seqs: Sequence[int]) -> int:
+        if not seqs:
+            return 0
+        probe = pa.table({"seq": pa.array(sorted(set(seqs)), pa.int64())})
+        try:
+            with self._db.transaction() as con:
+                con.register("_gone", probe)
+                try:
+                    row = con.execute(
+                        "DELETE FROM events WHERE seq IN (SELECT seq FROM _gone) RETURNING seq"
+                    ).fetchall()
+                finally:
+                    con.unregister("_gone")
+        except duckdb.Error as exc:
+            raise StorageError(f"could not delete {len(probe)} events: {exc}") from None
+        return len(row)
+
     # -- reading -----------------------------------------------------------------------------
 
     def count(self) -> int:

@@ -23,12 +23,13 @@ class MemoryEventLog:
     def __init__(self, *, dedupe_window: timedelta = DEFAULT_DEDUPE_WINDOW) -> None:
         self._window = dedupe_window
         self._events: list[Event] = []
+        self._last_seq = 0  # seqs are not reused after a delete
         self._received: dict[tuple[str, str], datetime] = {}
         self._lock = threading.Lock()
 
     def append(self, events: Sequence[Event], *, dedupe_all_time: bool = False) -> AppendResult:
         with self._lock:
-            first_seq = len(self._events) + 1
+            first_seq = self._last_seq + 1
             duplicates: list[int] = []
             seen_now: set[tuple[str, str]] = set()
             kept: list[Event] = []
@@ -47,6 +48,7 @@ class MemoryEventLog:
             for offset, event in enumerate(kept):
                 self._events.append(msgspec.structs.replace(event, seq=first_seq + offset))
                 self._received[(event.source, event.message_id)] = event.received_at
+            self._last_seq += len(kept)
             return AppendResult(
                 stored=len(kept),
                 duplicates=len(duplicates),
@@ -58,18 +60,18 @@ class MemoryEventLog:
         return len(self._events)
 
     def max_seq(self) -> int:
-        return len(self._events)
+        return self._events[-1].seq if self._events else 0
 
     def scan(
         self, *, after_seq: int = 0, until_seq: int | None = None, batch_rows: int = 65_536
     ) -> Iterator[pa.RecordBatch]:
-        until = len(self._events) if until_seq is None else min(until_seq, len(self._events))
-        for start in range(after_seq, until, batch_rows):
-            chunk = self._events[start : min(start + batch_rows, until)]
-            yield from events_to_arrow(chunk).to_batches()
+        until = self._last_seq if until_seq is None else until_seq
+        chosen = [e for e in self._events if after_seq < e.seq <= until]
+        for start in range(0, len(chosen), batch_rows):
+            yield from events_to_arrow(chosen[start : start + batch_rows]).to_batches()
 
     def events_after(self, after_seq: int, *, limit: int = 10_000) -> list[Event]:
-        return self._events[after_seq : after_seq + limit]
+        return [e for e in self._events if e.seq > after_seq][:limit]
 
     def latest(
         self,
@@ -88,6 +90,15 @@ class MemoryEventLog:
         ]
         matches.sort(key=lambda e: (e.timestamp, e.seq), reverse=True)
         return matches[:limit]
+
+    def delete(self, seqs: Sequence[int]) -> int:
+        gone = set(seqs)
+        with self._lock:
+            removed = [e for e in self._events if e.seq in gone]
+            self._events = [e for e in self._events if e.seq not in gone]
+            for e in removed:  # an erased person's message ids are not remembered either
+                self._received.pop((e.source, e.message_id), None)
+            return len(removed)
 
     def stats(self) -> LogStats:
         times = [e.timestamp for e in self._events]
