@@ -100,7 +100,10 @@ class WebhookSink:
                         key = self.headers.get("Idempotency-Key", "")
                         sink.hooks.append(Hook(self.path, key, json.loads(raw)))
                     else:
-                        sink.rejected.append(self.path)
+                        sink.rejected.append(
+                            f"{self.path} signed {self.headers.get('Waymark-Signature')} "
+                            f"received at {now().isoformat()}"
+                        )
                 self.send_response(200 if ok else 401)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -65,9 +65,19 @@ class World:
 
     # -- moving through the story -----------------------------------------------------------
 
+    def settle(self) -> None:
+        """Until every step due now has run, so moving the clock does not make it stale."""
+        orchestrator = self.services.orchestrator
+        assert orchestrator is not None
+        eventually(
+            lambda: (due := orchestrator.next_due()) is None or due > self.clock.now(),
+            "the steps due now to run",
+        )
+
     def at(self, when: datetime) -> None:
         """Move the fake clock forward and let the scheduler look at its timers again."""
         assert when >= self.clock.now()
+        self.settle()
         self.clock.set(when)
         assert self.services.orchestrator is not None
         self.services.orchestrator.scheduler.notify(None)  # thread-safe poke
@@ -137,6 +147,17 @@ class World:
             return None
 
         return eventually(find, f"an email whose subject has {subject_part!r}")
+
+    def mail_of(self, message: dict[str, Any]) -> EmailMessage:
+        """The email a flow message became (its Message-ID carries the idempotency key)."""
+
+        def find() -> EmailMessage | None:
+            for m in self.smtp.mailbox.snapshot():
+                if str(m["Message-ID"]).startswith(f"<{message['message_id']}@"):
+                    return m
+            return None
+
+        return eventually(find, f"the email of {message['flow_id']}/{message['step_id']}")
 
     def inbox(self, pid: str) -> list[dict[str, Any]]:
         token = self.get(f"/api/v1/profiles/{pid}/inbox-token")["token"]
@@ -274,6 +295,17 @@ def test_seed_000_happy_journey_to_advocacy(world: World) -> None:
     first = nba["actions"][0]
     assert first["id"] == "agent-genius-vs-starter", nba
     assert "watched the demo" in str(first["content"]["say"])
+    # The call-centre system was told the same on the stage change (a signed webhook).
+    scripts = eventually(
+        lambda: [
+            h.body["data"]
+            for h in w.hooks.received("/call-centre")
+            if h.body["data"]["experience"] == "agent-genius-vs-starter"
+        ],
+        "the call-centre webhook with the agent's script",
+    )
+    assert "watched the demo video" in scripts[0]["say"]
+    assert scripts[0]["stage"] == "justification"
     timeline = w.get(f"/api/v1/profiles/{pid}/events", limit=50)
     seen = {e.get("event") for e in timeline["events"]}
     assert {"Product Viewed", "Video Playback Started"} <= seen
@@ -384,3 +416,97 @@ def test_seed_000_happy_journey_to_advocacy(world: World) -> None:
     w.wait_stage(pid, "adoption")
     onboarding = w.message(pid, "onboarding", "getting-started")
     assert onboarding["status"] == "sent", onboarding
+    assert EMAIL in str(w.mail_of(onboarding)["To"])
+    # KNOWN GAP (reported): the catalog has no onboarding experience for email, and a placement
+    # only filters experiences that list placements, so decide picks the review request here.
+
+    # 20. Three days after delivery: thank-you and a review request.
+    w.at(START + timedelta(days=10))
+    asked = w.message(pid, "review-request", "thank-you")
+    assert asked["status"] == "sent", asked
+    review_ask = w.mail_of(asked)
+    assert str(review_ask["Subject"]).startswith("Thank you, Ray!")
+    assert "https://www.facebook.com/brightblocks/reviews" in text_of(review_ask)
+    assert "Mia" in text_of(review_ask)
+    eventually(
+        lambda: w.get(f"/api/v1/profiles/{pid}")["traits"].get("review_requested"),
+        "the review_requested trait",
+    )
+
+    # 21. Five stars: Osmo thanks her, and she becomes an advocate.
+    w.at(START + timedelta(days=12, hours=2))
+    w.send(
+        "track",
+        user_id=USER,
+        event="Product Reviewed",
+        properties={"product_id": "genius-kit", "rating": 5, "review_body": "A great gift!"},
+    )
+    thanks = w.mail("Thank you for your feedback")
+    assert "Thank you, Ray!" in text_of(thanks)
+    advocate = eventually(
+        lambda: w.get(f"/api/v1/profiles/{pid}")["traits"].get("advocate"), "the advocate trait"
+    )
+    assert advocate["value"] is True
+    w.wait_stage(pid, "advocacy")
+
+    # 22. A couple of weeks before Christmas: the holiday e-card with a referral voucher.
+    w.at(datetime(2026, 12, 10, 10, 0, tzinfo=UTC))
+    card = w.mail("Happy holidays from Brightblocks")
+    card_text = text_of(card)
+    assert "Happy holidays to you and Mia!" in card_text
+    assert f"https://brightblocks.example/refer?ref={pid}" in card_text
+    # She recommends a friend, who arrives through the referral link and buys a kit too.
+    w.at(datetime(2026, 12, 12, 15, 0, tzinfo=UTC))
+    w.send("track", user_id=USER, event="Referral Sent", properties={"product_id": "genius-kit"})
+    friend = {"anonymous_id": "friend-cookie"}
+    w.send("page", name="Genius Kit", properties={"referred_by": pid}, **friend)
+    w.send(
+        "track",
+        event="Order Completed",
+        properties={"order_id": "o-2001", "product_id": "genius-kit", "total": 99.0},
+        **friend,
+    )
+
+    # 23. A month after Christmas: tell us your story (for the Creative Wall).
+    w.at(datetime(2027, 1, 25, 10, 0, tzinfo=UTC))
+    story = w.mail("Tell us your Brightblocks story")
+    assert EMAIL in str(story["To"])
+    assert "Mia" in text_of(story)
+    assert "https://brightblocks.example/creative-wall/share" in text_of(story)
+    w.at(datetime(2027, 1, 26, 18, 0, tzinfo=UTC))
+    w.send(
+        "track",
+        user_id=USER,
+        event="Story Submitted",
+        properties={"product_id": "genius-kit", "gallery": "creative-wall"},
+    )
+
+    # 24. The business sees the loop: her review, her referral and the friend who bought.
+    def report() -> dict[str, Any] | None:
+        body: dict[str, Any] = w.get("/api/v1/analytics/advocacy", model="hourglass")
+        return body if body["referred_purchasers"] >= 1 else None
+
+    loop = eventually(report, "the advocacy report")
+    assert (loop["reviews"], loop["average_rating"]) == (1, 5.0)
+    assert (loop["referrals_sent"], loop["referrers"], loop["referred"]) == (1, 1, 1)
+    genius = next(p for p in loop["products"] if p["product"] == "genius-kit")
+    assert genius["advocates"] >= 1
+    timeline = w.get(f"/api/v1/profiles/{pid}/events", limit=200)
+    assert "Story Submitted" in {e.get("event") for e in timeline["events"]}
+
+    # One profile all along: web cookie, app, account, email; no other person merged in.
+    final = w.profile(email=EMAIL)
+    assert final["id"] == pid
+    kinds = {(i["type"], i["value"]) for i in final["identities"]}
+    assert {("anonymous_id", BROWSER), ("anonymous_id", PHONE), ("user_id", USER)} <= kinds
+    assert ("anonymous_id", "friend-cookie") not in kinds
+    # Every email the story sent went to Ray, none was blocked by the contact policy.
+    w.settle()
+    messages = w.messages(pid)
+    failed = [m for m in messages if m["status"] in ("failed", "dead")]
+    assert not failed, failed
+    emails = [m for m in messages if m["channel"] == "email"]
+    assert all(m["status"] == "sent" for m in emails), emails
+    # follow-up, shipping, onboarding, review request, thanks, holiday card, story request:
+    # each once, none lost
+    assert len(emails) == len(w.smtp.mailbox.snapshot()) == 7
