@@ -144,5 +144,7 @@ def test_other_reports(data: Path, world: World) -> None:
     assert "NPS" in run(data, "advocacy").stdout
     quality = run(data, "quality", "--format", "csv").stdout.splitlines()
     assert quality[0] == "measure,value" and quality[1].startswith("events,")
+    effect = run(data, "effectiveness", "--days", "7", "--format", "json")
+    assert effect.exit_code == 0 and '"days":7' in effect.stdout.replace(" ", "")
     missing = run(data, "coverage")
     assert missing.exit_code == 1 and "catalog" in missing.stderr

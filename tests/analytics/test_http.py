@@ -104,6 +104,14 @@ def test_other_reports_answer(app_client: TestClient, admin_headers: dict[str, s
     assert loop["reviews"] > 0 and {p["product"] for p in loop["products"]}
     quality = app_client.get("/api/v1/analytics/quality", headers=admin_headers).json()
     assert 0 < quality["recognition_rate"] <= 1 and quality["events"] > 0
+    effect = app_client.get(
+        "/api/v1/analytics/effectiveness", params={"days": 7}, headers=admin_headers
+    )
+    assert effect.status_code == 200 and effect.json()["days"] == 7
+    too_long = app_client.get(
+        "/api/v1/analytics/effectiveness", params={"days": 9999}, headers=admin_headers
+    )
+    assert too_long.status_code == 400 and too_long.json()["field"] == "days"
     covered = app_client.get("/api/v1/analytics/coverage", headers=admin_headers)
     assert covered.status_code == 200, covered.text
     rows = covered.json()["rows"]

@@ -135,3 +135,53 @@ def test_config_errors_name_the_field() -> None:
     with pytest.raises(InvalidQuery) as err:
         AnalyticsConfig(retention_days=(30, -1))
     assert err.value.field == "retention_days"
+
+
+def test_content_effectiveness_against_comparable_customers(analytics: Analytics) -> None:
+    day = timedelta(days=1)
+    naive = T0.replace(tzinfo=None)
+    moves = [  # profile, from, to, day
+        ("a", None, "evaluation", 0), ("a", "evaluation", "justification", 3),
+        ("b", None, "evaluation", 0), ("b", "evaluation", "justification", 20),
+        ("c", None, "evaluation", 0), ("c", "evaluation", "justification", 4),
+        ("d", None, "evaluation", 0), ("d", "evaluation", "research", 2),
+        ("e", None, "evaluation", 0), ("e", "evaluation", "justification", 0.5),
+        ("f", None, "evaluation", 0),
+    ]  # fmt: skip
+    transitions = pa.Table.from_pylist(
+        [
+            {
+                "profile_id": p,
+                "model": "hourglass",
+                "product": "kit",
+                "from_stage": a,
+                "to_stage": b,
+                "at": naive + d * day,
+                "seq": i,
+            }
+            for i, (p, a, b, d) in enumerate(moves)
+        ],
+        schema=TRANSITION_SCHEMA,
+    )
+    journeys = JourneyData(
+        models=[load_model("hourglass")],
+        transitions=transitions,
+        states=_journeys([]).states,
+    )
+    events = [
+        ("a", _event(1, "a", "Content Viewed", 24, properties={"content_id": "X"})),
+        ("b", _event(2, "b", "Content Viewed", 48, properties={"content_id": "X"})),
+        ("c", _event(3, "c", "Content Viewed", 24 * 10, properties={"content_id": "Y"})),
+    ]
+    report = analytics.effectiveness(journeys, _table(events), as_of=T0 + 60 * day, days=7)
+    x = next(i for i in report.items if (i.content_id, i.stage) == ("X", "evaluation"))
+    assert (x.engaged, x.progressed) == (2, 0.5)
+    # c, d and f were still at evaluation a day in (the engaged customers' median delay);
+    # only c moved on within the next 7 days; e had already left
+    assert x.comparable == 3
+    assert x.comparable_progressed == pytest.approx(1 / 3)
+    assert x.lift == pytest.approx(0.5 - 1 / 3)
+    y = next(i for i in report.items if i.content_id == "Y")
+    assert (y.stage, y.engaged, y.progressed) == ("justification", 1, 0.0)
+    with pytest.raises(InvalidQuery):
+        analytics.effectiveness(journeys, _table(events), as_of=T0, days=0)

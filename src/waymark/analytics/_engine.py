@@ -16,6 +16,7 @@ from waymark.analytics import (
     _advocacy,
     _cohorts,
     _coverage,
+    _effectiveness,
     _hourglass,
     _insights,
     _quality,
@@ -29,6 +30,7 @@ from waymark.analytics.contracts import (
     CohortsReport,
     ContentItem,
     CoverageReport,
+    EffectivenessReport,
     FunnelQuery,
     FunnelResult,
     HourglassReport,
@@ -36,6 +38,7 @@ from waymark.analytics.contracts import (
     QualityReport,
     TransitionsReport,
 )
+from waymark.analytics.errors import InvalidQuery
 
 EventSource: TypeAlias = pa.Table | pa.RecordBatchReader | duckdb.DuckDBPyRelation
 """Events with the columns of ``core.eventframe.EVENT_SCHEMA`` plus a profile column."""
@@ -216,6 +219,32 @@ class Analytics:
         with self._cursors() as cursors:
             return _quality.quality(
                 cursors.new(), _table(events), journeys.states, profile=profile, config=self.config
+            )
+
+    def effectiveness(
+        self,
+        journeys: JourneyData,
+        events: EventSource,
+        *,
+        as_of: datetime,
+        days: int = 14,
+        profile: str = "profile_id",
+        model: str | None = None,
+    ) -> EffectivenessReport:
+        """Per content item and stage: the share of engaged customers who moved on within
+        ``days``, against comparable customers at the same stage who did not engage."""
+        if days < 1:
+            raise InvalidQuery("days must be at least 1", field="days")
+        with self._cursors() as cursors:
+            return _effectiveness.effectiveness(
+                cursors.new(),
+                journeys.model(model),
+                _table(events),
+                journeys.transitions,
+                journeys.states,
+                profile=profile,
+                as_of=as_of,
+                days=days,
             )
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from waymark.analytics.contracts import (
     CohortsReport,
     ContentItem,
     CoverageReport,
+    EffectivenessReport,
     FunnelQuery,
     FunnelResult,
     HourglassReport,
@@ -141,3 +142,14 @@ class AnalyticsService:
 
     def quality(self) -> QualityReport:
         return self.engine.quality(self.sources.journeys(), self.sources.events())
+
+    def effectiveness(
+        self, *, model: str | None = None, days: int = 14, as_of: datetime | None = None
+    ) -> EffectivenessReport:
+        return self.engine.effectiveness(
+            self.sources.journeys(),
+            self.sources.events(),
+            as_of=as_of or self.clock.now(),
+            days=days,
+            model=model,
+        )

@@ -331,3 +331,24 @@ class QualityReport(msgspec.Struct, frozen=True, kw_only=True):
     resolved: int
     median_resolution_seconds: float | None
     """From a problem (``problem_events``) to the customer's next resolution."""
+
+
+class ContentEffect(msgspec.Struct, frozen=True, kw_only=True):
+    content_id: str
+    stage: str
+    engaged: int
+    """Engagements with the item by customers at this stage (fully observed windows)."""
+    progressed: float | None
+    """Share of them that moved to a later stage within the window after engaging."""
+    comparable: int
+    """Stays at the same stage of customers who never engaged with the item, observed from
+    the same point into the stay (the engaged customers' median delay)."""
+    comparable_progressed: float | None
+    lift: float | None
+    """``progressed - comparable_progressed``."""
+
+
+class EffectivenessReport(msgspec.Struct, frozen=True, kw_only=True):
+    model: str
+    days: int
+    items: list[ContentEffect]

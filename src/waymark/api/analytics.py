@@ -16,6 +16,7 @@ from waymark.analytics.contracts import (
     AdvocacyReport,
     CohortsReport,
     CoverageReport,
+    EffectivenessReport,
     FunnelQuery,
     FunnelResult,
     HourglassReport,
@@ -215,5 +216,40 @@ async def quality(request: Request) -> Response:
     return json_response(await run_in_threadpool(analytics.quality))
 
 
+@endpoint(
+    "GET",
+    "/api/v1/analytics/effectiveness",
+    summary="Per content item and stage: progress within N days after engaging vs comparable "
+    "customers who did not",
+    response=EffectivenessReport,
+    auth="admin",
+    tags=TAGS,
+    params=[
+        _MODEL,
+        Param("days", "query", int, "the window after engaging (1-365, default 14)"),
+        _AS_OF,
+    ],
+)
+async def effectiveness(request: Request) -> Response:
+    analytics = _analytics(request)
+    report = await run_in_threadpool(
+        analytics.effectiveness,
+        model=_text(request, "model"),
+        days=query_int(request, "days", 14, lo=1, hi=365),
+        as_of=query_time(request, "as_of"),
+    )
+    return json_response(report)
+
+
 def routes() -> list[BaseRoute]:
-    return [hourglass, insights, funnel, transitions, cohorts, coverage, advocacy, quality]
+    return [
+        hourglass,
+        insights,
+        funnel,
+        transitions,
+        cohorts,
+        coverage,
+        advocacy,
+        quality,
+        effectiveness,
+    ]

@@ -27,6 +27,7 @@ from waymark.analytics.contracts import (
     CohortsReport,
     ContentItem,
     CoverageReport,
+    EffectivenessReport,
     FunnelResult,
     HourglassReport,
     InsightsReport,
@@ -507,6 +508,35 @@ def quality(model: str, fmt: Format, data_dir: Path | None) -> None:
         ["measure", "value"],
         rows,
     )
+
+
+@report.command()
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 365))
+@_options
+def effectiveness(days: int, model: str, fmt: Format, data_dir: Path | None) -> None:
+    """Per content item and stage: moved on within N days after engaging, vs comparable
+    customers who did not engage."""
+    result = _report(
+        data_dir,
+        model,
+        EffectivenessReport,
+        lambda a: a.effectiveness(days=days),
+        lambda r: r.get("/api/v1/analytics/effectiveness", days=days),
+    )
+    rows: Rows = [
+        [i.content_id, i.stage, i.engaged, i.progressed, i.comparable, i.comparable_progressed,
+         i.lift]
+        for i in result.items
+    ]  # fmt: skip
+    table = _table(
+        f"Content effectiveness (moved on within {days} days)",
+        ["content", "stage", "engaged", "moved on", "comparable", "they moved on", "lift"],
+        [[*r[:2], r[2], _pct(i.progressed), r[4], _pct(i.comparable_progressed), _pct(i.lift)]
+         for r, i in zip(rows, result.items, strict=True)],
+    )  # fmt: skip
+    header = ["content_id", "stage", "engaged", "progressed", "comparable",
+              "comparable_progressed", "lift"]  # fmt: skip
+    _emit(fmt, result, [table], header, rows)
 
 
 commands = [report]
