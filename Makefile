@@ -15,7 +15,7 @@ help: ## list the targets
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	@$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
@@ -35,6 +35,8 @@ browser: ## install Debian's chromium for the dashboard tests (needs root or sud
 	@bash scripts/install-chromium.sh
 
 test: setup lint browser ## lint + the whole test suite
+	@# servers under test start faster from bytecode (PYTHONDONTWRITEBYTECODE may be set)
+	@$(BIN)/python -m compileall -q -j 2 src tests >/dev/null
 	$(BIN)/pytest
 
 test-fast: setup ## tests without lint and without slow tests
