@@ -23,7 +23,7 @@ from waymark.orchestrate.contracts import ALLOW, ProfileView, Verdict
 from waymark.store.duckdb._database import Database
 from waymark.store.duckdb.orchestrate import DuckDBFlowStore
 
-TICK = timedelta(seconds=1)
+TICK = timedelta(seconds=2)
 
 
 class AnyProfiles:
@@ -76,6 +76,7 @@ def build(data: Path, flows: Path, sink: str, clock: FakeClock) -> tuple[Databas
         config=OrchestrateConfig(flows_dir=flows, batch=250),
         channels={"inbox": channel, "email": channel, "webhook": channel},
         environ={},
+        stages={},  # no stage triggers here: skip loading the journey models
     )
     return db, orch
 
