@@ -14,8 +14,8 @@ from tests._server import free_port
 
 
 class AppServer:
-    def __init__(self, app: Starlette) -> None:
-        self.port = free_port()
+    def __init__(self, app: Starlette, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)

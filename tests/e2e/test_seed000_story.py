@@ -9,6 +9,7 @@ Christmas, asked for her story. Each numbered comment is the seed's step it asse
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests._server import ADMIN_TOKEN, WRITE_KEY
+from tests._server import ADMIN_TOKEN, WRITE_KEY, free_port
 from tests.e2e._app import AppServer
 from tests.e2e._receivers import SmtpSink, WebhookSink
 from waymark.api.app import create_app
@@ -184,7 +185,9 @@ def world(tmp_path: Path) -> Iterator[World]:
     clock = FakeClock(START)
     smtp = SmtpSink().start()
     hooks = WebhookSink(HOOK_SECRET, clock.now).start()
+    port = free_port()  # known before the app exists: its links point back to it
     environ = {
+        "WAYMARK_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "WAYMARK_SMTP_URL": smtp.url,
         "WAYMARK_EMAIL_FROM": "Brightblocks <hello@brightblocks.example>",
         "WAYMARK_TRACKING_SECRET": "e2e-tracking-secret",
@@ -202,7 +205,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     services = build_services(
         settings, event_log=store.events, stores=store.features(), clock=clock, environ=environ
     )
-    app = AppServer(create_app(services)).start()
+    app = AppServer(create_app(services), port).start()
     errors: list[Exception] = []
     sdk = Client(
         WRITE_KEY,
@@ -261,6 +264,8 @@ def test_seed_000_happy_journey_to_advocacy(world: World) -> None:
     )
     pid = w.profile(user_id=USER)["id"]
     assert pid == anonymous["id"]  # the Facebook visitor is the signed-in customer
+    first_touch = w.get(f"/api/v1/profiles/{pid}/events", limit=50)["events"][-1]
+    assert first_touch["campaign"]["source"] == "facebook"  # it knows she came from Facebook
     w.wait_stage(pid, "evaluation")
 
     # 6. Next day, an ad slot elsewhere: consideration content replaces awareness ads.
@@ -321,6 +326,21 @@ def test_seed_000_happy_journey_to_advocacy(world: World) -> None:
     assert follow_up["To"] is not None and EMAIL in str(follow_up["To"])
     assert "https://brightblocks.example/videos/numbers-game" in text_of(follow_up)
     assert str(follow_up["Subject"]).startswith("Ray,")
+    # She opens the video from the email: recognised by email too (the click is her event).
+    html = follow_up.get_body(preferencelist=("html",))
+    assert html is not None
+    links = re.findall(r'href="([^"]+/t/click/[^"]+)"', str(html.get_content()))
+    assert links, "the email's links go through the signed click redirect"
+    click = httpx.get(links[0].replace("&amp;", "&"), follow_redirects=False)
+    assert click.status_code == 302
+    assert click.headers["location"] == "https://brightblocks.example/videos/numbers-game"
+    eventually(
+        lambda: any(
+            e.get("event") == "Email Link Clicked"
+            for e in w.get(f"/api/v1/profiles/{pid}/events", limit=50)["events"]
+        ),
+        "the email click on Ray's timeline",
+    )
 
     # 12. Next day, back on the website: it welcomes her back (the inbox and the home slot).
     w.at(START + timedelta(days=3))
