@@ -1,8 +1,7 @@
-"""Helpers for the dashboard's browser tests: the server, console capture, sign-in, screenshots."""
+"""Helpers for the dashboard's browser tests: the server, console capture, sign-in, contrast."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -18,6 +17,15 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class DashboardServer(ServerProcess):
@@ -101,13 +109,6 @@ def sign_in(page: Page, server: DashboardServer, start: str = "#/overview") -> N
     page.get_by_label("Admin token").fill(server.admin_token)
     page.get_by_role("button", name="Sign in").click()
     page.locator("nav[aria-label=Main]").wait_for(state="visible")
-
-
-def screenshot(page: Page, name: str) -> None:
-    """Save a screenshot for the docs (only when WAYMARK_SCREENSHOTS=1, so tests write nothing)."""
-    if os.environ.get("WAYMARK_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 # WCAG 2.x contrast of every visible text element against the first opaque background behind it

@@ -4,28 +4,17 @@ chromium driven by Playwright with every console error collected."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.web._browser import Console, DashboardServer
+from tests.web._browser import CHROMIUM, CHROMIUM_ARGS, Console, DashboardServer
 from tests.web._serve import create_app_with_dashboard
 from waymark.runtime.services import Services
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture

@@ -38,10 +38,11 @@ export function uid(prefix = "id") {
   return `${prefix}-${idCounter}`;
 }
 
-/** A titled region; ``actions`` sit beside the heading. */
+/** A titled region, loading until filled; ``actions`` sit beside the heading. */
 export function section(title, { level = 2, actions = null, id = null, className = "" } = {}) {
   const headingId = uid("h");
-  const body = h("div", { class: "section-body" });
+  // loading until filled: an empty section would read as "nothing here"
+  const body = h("div", { class: "section-body" }, loading());
   const el = h(
     "section",
     { class: `card ${className}`.trim(), "aria-labelledby": headingId, id },
@@ -128,17 +129,16 @@ export function fmtDuration(seconds) {
   return `${decimalFormat.format(seconds)} s`;
 }
 
-const timeFormat = new Intl.DateTimeFormat("en-GB", {
-  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
-  timeZone: "UTC", timeZoneName: "short",
-});
+const dateFormat = new Intl.DateTimeFormat("en-GB", { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+const clockFormat = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC" });
 
-/** An RFC 3339 time as a readable UTC time inside a <time> element. */
+/** An RFC 3339 time as "26 Nov 2024 05:52" (UTC, said in the tooltip) in a <time> element. */
 export function fmtTime(iso) {
   if (!iso) return "–";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return String(iso);
-  return h("time", { datetime: date.toISOString() }, timeFormat.format(date));
+  return h("time", { datetime: date.toISOString(), title: `${date.toISOString().slice(0, 16).replace("T", " ")} UTC` },
+    `${dateFormat.format(date)} ${clockFormat.format(date)}`);
 }
 
 /** "evaluation" -> "Evaluation", "call_centre" -> "Call centre". */

@@ -1,4 +1,5 @@
-// Audiences: named groups for ad platforms (by stage, product and traits) and their size now.
+// Audiences: named groups for ad platforms (by stage, product and traits). Their size is counted
+// on request, from one page of the export: computing an audience can take the server a while.
 
 import { get } from "../api.js";
 import { fmtInt, h, humanize, mount, show } from "../dom.js";
@@ -12,19 +13,27 @@ function traitsText(value) {
   return value.map((t) => `${t.trait} ${t.op ?? "eq"} ${show(t.value)}`).join("; ");
 }
 
-async function fillSizes(items, tableEl) {
-  // one page of members per audience: the size, or "10,000+" beyond one page
-  for (const item of items) {
-    const cell = tableEl.querySelector(`tr[data-id="${CSS.escape(item.name)}"] .audience-size`);
-    if (!cell) continue;
-    const result = await get("/api/v1/audiences/{name}", { params: { name: item.name }, query: { limit: PAGE } });
-    if (result.state !== "ok") {
-      mount(cell, result.state === "missing" ? "–" : "?");
-      continue;
+/** Count one audience's members now: one page of the export (computing it can take a while). */
+function sizeButton(item) {
+  const cell = h("span", { class: "audience-size" });
+  const button = h("button", { type: "button", class: "button-quiet", "aria-label": `Count the members of ${item.name}` }, "Count");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    mount(cell, "counting…");
+    try {
+      const result = await get("/api/v1/audiences/{name}", { params: { name: item.name }, query: { limit: PAGE } });
+      if (result.state !== "ok") {
+        mount(cell, result.state === "missing" ? "not available" : result.error.message);
+        return;
+      }
+      const members = result.data.members ?? [];
+      mount(cell, result.data.next_cursor ? `${fmtInt(PAGE)}+` : fmtInt(members.length));
+      button.remove();
+    } finally {
+      button.disabled = false;
     }
-    const members = result.data.members ?? [];
-    mount(cell, result.data.next_cursor ? `${fmtInt(PAGE)}+` : fmtInt(members.length));
-  }
+  });
+  return h("span", { class: "audience-count" }, cell, button);
 }
 
 export function render(main, ctx) {
@@ -38,7 +47,6 @@ export function render(main, ctx) {
     emptyTitle: "No audiences",
     emptyDetail: "Audiences are defined in the catalog by stage, product and trait filters.",
     className: "audiences-table",
-    after: fillSizes,
     columns: [
       { label: "Audience", keys: ["name", "id"] },
       { label: "Purpose", keys: ["purpose"], format: humanize },
@@ -46,7 +54,7 @@ export function render(main, ctx) {
       { label: "Stages", keys: ["stages"], format: stagesText },
       { label: "Purchased", keys: ["purchased"], format: (v) => (v === true ? "yes" : v === false ? "no" : "either") },
       { label: "Traits", keys: ["traits"], format: traitsText },
-      { label: "Members now", keys: ["__size"], format: () => h("span", { class: "audience-size" }, "…"), numeric: true },
+      { label: "Members now", keys: ["__size"], format: (_, item) => sizeButton(item), numeric: true },
     ],
   });
 }

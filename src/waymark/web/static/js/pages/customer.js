@@ -14,7 +14,7 @@ import {
 } from "../profile.js";
 
 const P = "/api/v1/profiles/{id}";
-const PAGE = 50;
+const PAGE = 25;
 
 export async function render(main, ctx) {
   const id = ctx.params.id;
@@ -58,7 +58,7 @@ export async function render(main, ctx) {
           profile.channels.map((c) => channelIcon(c)))
         : null),
     nba.el,
-    h("div", { class: "grid-2" }, identities.el, traits.el),
+    h("div", { class: "grid-2 grid-wide-left" }, identities.el, traits.el),
     journeys.el,
     timeline.el,
     merges.el);
@@ -79,11 +79,16 @@ function identitiesView(profile) {
   const seenKnown = profile.identities.some((i) => i.seen.length);
   return h("div", { class: "table-wrap" }, table("Identities of this customer", [
     { label: "Type", value: (i) => humanize(i.type) },
-    { label: "Value", value: (i) => h("code", {}, i.value) },
+    { label: "Value", value: (i) => h("code", { class: "identifier" }, i.value) },
     seenKnown ? { label: "Seen on", value: (i) => (i.seen.length ? i.seen.map((c) => channelLabel(c)).join(", ") : "–") } : null,
     { label: "First seen", value: (i) => fmtTime(i.first_seen) },
     { label: "Last seen", value: (i) => fmtTime(i.last_seen) },
   ].filter(Boolean), profile.identities, { className: "identities-table" }));
+}
+
+/** Earlier values of a trait that differ from the current one, newest first. */
+function previous(trait) {
+  return trait.history.filter((p) => show(p.value) !== show(trait.value)).slice(0, 3);
 }
 
 function traitsView(profile) {
@@ -94,8 +99,8 @@ function traitsView(profile) {
       ? h("dl", { class: "kv traits" }, entries.flatMap(([name, t]) => [
         h("dt", {}, name),
         h("dd", {}, show(t.value),
-          t.history.length
-            ? h("span", { class: "cell-note" }, "before: ", t.history.slice(0, 3).map((p, i) => [i ? ", " : "", show(p.value)]))
+          previous(t).length
+            ? h("span", { class: "cell-note" }, "before: ", previous(t).map((p, i) => [i ? ", " : "", show(p.value)]))
             : null),
       ]))
       : empty("No traits", "Traits come from identify calls and order details."),
@@ -161,7 +166,7 @@ async function journeysView(params) {
           }, h("span", { class: "sr-only" }, stageName(j, s)))))
         : null,
       j.history.length
-        ? h("details", {}, h("summary", {}, `History (${j.history.length} moves)`),
+        ? h("details", {}, h("summary", {}, `History (${j.history.length} move${j.history.length === 1 ? "" : "s"})`),
           h("ol", { class: "history" }, [...j.history].reverse().map((t) => h("li", {},
             t.from ? `${stageName(j, t.from)} → ${stageName(j, t.to)}` : `Entered at ${stageName(j, t.to)}`, " · ", fmtTime(t.at)))))
         : null);

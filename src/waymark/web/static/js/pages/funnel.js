@@ -169,6 +169,7 @@ function funnelResult(data) {
   }));
   if (!steps.length) return { steps, nodes: empty("The funnel has no steps"), chartEl: null };
   const chartEl = h("div", { class: "chart", role: "img", "aria-label": "Customers reaching each funnel step" });
+  chartEl.style.height = `${Math.max(160, 56 * steps.length + 50)}px`; // bars keep their size
   const nodes = [
     chartEl,
     h("div", { class: "table-wrap" }, table({ text: "Funnel result", visible: true }, [

@@ -205,17 +205,29 @@ async function logView() {
   ];
 }
 
+const TODO_SHOWN = 6;
+
 async function insightsList() {
   const result = await get(ENDPOINTS.insights);
   if (result.state !== "ok") return notOk(result, "To-do list", `GET ${ENDPOINTS.insights}`);
   const items = normInsights(result.data);
   if (!items.length) return empty("Nothing to fix right now", "Insights appear as journeys fill in and gaps show.");
-  return h("ol", { class: "todo" }, items.map((item) => h("li", {},
+  const entry = (item) => h("li", {},
     h("div", {},
       h("p", {}, item.text),
       h("p", { class: "meta" },
         item.customers !== undefined ? `${fmtInt(item.customers)} customers affected` : null,
-        item.href ? [" · ", h("a", { href: item.href }, item.linkText)] : null)))));
+        item.href ? [" · ", h("a", { href: item.href }, item.linkText)] : null)));
+  // the most important first; the rest one click away, so the overview stays readable
+  const rest = items.slice(TODO_SHOWN);
+  const restList = h("ol", { class: "todo", start: TODO_SHOWN + 1 }, rest.map(entry));
+  restList.style.counterReset = `todo ${TODO_SHOWN}`; // the drawn numbers go on from the first list
+  return [
+    h("ol", { class: "todo" }, items.slice(0, TODO_SHOWN).map(entry)),
+    rest.length
+      ? h("details", { class: "more", "data-key": "todo" }, h("summary", {}, `${rest.length} more`), restList)
+      : null,
+  ];
 }
 
 async function sankey(model, state, charts, redraw) {
@@ -289,17 +301,20 @@ async function coverageView(model) {
   const rows = normCoverage(result.data).filter((r) => r.customers > 0 || r.experiences > 0);
   if (!rows.length) return empty("Nothing to cover yet", "Coverage compares content per stage with the customers there.");
   const gaps = rows.filter((r) => r.gap);
-  return [
-    h("p", {}, gaps.length
-      ? `${gaps.length} stage${gaps.length === 1 ? "" : "s"} with customers and no content made for them.`
-      : "Every stage with customers has content made for it."),
-    h("div", { class: "table-wrap" }, table("Content per stage against customers per stage", [
+  const coverageTable = (caption, list) => h("div", { class: "table-wrap" }, table(caption, [
       { label: "Product", value: (r) => (r.product === "*" ? "Brand" : r.product) },
       { label: "Stage", value: (r) => h("span", { class: `stage-${r.phaseClass}` }, r.short) },
       { label: "Customers", value: (r) => fmtInt(r.customers), numeric: true },
       { label: "Content", value: (r) => fmtInt(r.experiences), numeric: true },
       { label: "Generic", value: (r) => fmtInt(r.generic), numeric: true },
       { label: "Gap", value: (r) => (r.gap ? h("span", { class: "badge badge-bad" }, "Gap") : "–") },
-    ], [...gaps, ...rows.filter((r) => !r.gap)], { className: "coverage-table", rowAttrs: (r) => ({ "data-product": r.product }) })),
+  ], list, { className: "coverage-table", rowAttrs: (r) => ({ "data-product": r.product }) }));
+  return [
+    h("p", {}, gaps.length
+      ? `${gaps.length} stage${gaps.length === 1 ? "" : "s"} with customers and no content made for them.`
+      : "Every stage with customers has content made for it."),
+    gaps.length ? coverageTable("Stages with customers and no content", gaps) : null,
+    h("details", { class: "data-table", "data-key": "coverage" }, h("summary", {}, "Every stage"),
+      coverageTable("Content per stage against customers per stage", rows)),
   ];
 }

@@ -6,8 +6,7 @@ import { empty, fillFrom, h, mount, notOk, pick, section, show, table } from "..
 
 /**
  * ``spec``: { title, lede, endpoints: ["/api/v1/..."], listKeys: ["experiences"], what, noun,
- *   columns: [{ label, keys: ["id"], format?: (value, item, data) => text|Node, numeric? }],
- *   after?: async (items, tableEl, data) => void }
+ *   columns: [{ label, keys: ["id"], format?: (value, item, data) => text|Node, numeric? }] }
  */
 export async function renderList(main, ctx, spec) {
   const list = section(spec.what, { id: "list" });
@@ -40,8 +39,6 @@ export async function renderList(main, ctx, spec) {
       className: spec.className ?? "",
       rowAttrs: (item) => ({ "data-id": pick(item, "id", "name") }),
     });
-    // figures that need one more call per row (e.g. audience sizes) fill in afterwards
-    if (spec.after) spec.after(items, tableEl, data).catch(() => {});
     return [
       h("p", { class: "hint" }, `${items.length} ${spec.noun}${items.length === 1 ? "" : "s"} · from GET ${endpoint}`),
       h("div", { class: "table-wrap" }, tableEl),
