@@ -19,6 +19,7 @@ from waymark.api import (
     health,
     importing,
     journeys,
+    privacy,
     profiles,
     tracking,
 )
@@ -37,6 +38,7 @@ ROUTE_MODULES = (
     analytics,
     flows,
     journeys,
+    privacy,
 )
 
 

@@ -25,6 +25,8 @@ from waymark.orchestrate.adapters import DeciderDecisions, PolicyGate
 from waymark.orchestrate.api import Orchestrator
 from waymark.orchestrate.config import OrchestrateConfig
 from waymark.orchestrate.ports import FlowStore
+from waymark.privacy.api import PrivacyConfig, PrivacyService, SuppressingLog, Suppression
+from waymark.privacy.ports import PrivacyStore
 from waymark.runtime.committer import GroupCommitter
 from waymark.runtime.contexts import FlowProfiles, ProfileContexts
 from waymark.runtime.pipeline import Pipeline
@@ -49,6 +51,7 @@ class Services:
     journeys: JourneyService | None = None
     orchestrator: Orchestrator | None = None
     sink: CommitSink | None = None
+    privacy: PrivacyService | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class FeatureStores:
     catalogs: CatalogStore | None = None
     flows: FlowStore | None = None
     """Without a flow store there is no orchestration (flows need durable timers)."""
+    privacy: PrivacyStore | None = None
+    """Without a privacy store there is no consent API, export, erasure or suppression."""
 
 
 def build_services(
@@ -88,7 +93,25 @@ def build_services(
     )
     pipeline = Pipeline([DerivedState(identity, journeys), FeedbackProcessor(decider, event_log)])
     stats = IngestStats()
-    committer = GroupCommitter(event_log, on_commit=pipeline)
+    privacy = _privacy(
+        stores.privacy,
+        identity=identity,
+        journeys=journeys,
+        event_log=event_log,
+        clock=clock,
+        environ=environ or {},
+    )
+    committed_to: EventLog = event_log
+    if privacy is not None and stores.privacy is not None:
+        # an erased person's identifiers are checked before anything reaches the log
+        committed_to = SuppressingLog(
+            event_log,
+            privacy.suppression,
+            # through the service each time: a rebuild replaces identity's engine
+            lambda e: identity.extractor.identifiers(e),  # noqa: PLW0108
+            on_lift=stores.privacy.unsuppress,
+        )
+    committer = GroupCommitter(committed_to, on_commit=pipeline)
     sink = CommitSink(committer)
     orchestrator = None
     if stores.flows is not None:
@@ -127,6 +150,29 @@ def build_services(
         journeys=journeys,
         orchestrator=orchestrator,
         sink=sink,
+        privacy=privacy,
+    )
+
+
+def _privacy(
+    store: PrivacyStore | None,
+    *,
+    identity: IdentityService,
+    journeys: JourneyService,
+    event_log: EventLog,
+    clock: Clock,
+    environ: Mapping[str, str],
+) -> PrivacyService | None:
+    if store is None:
+        return None
+    return PrivacyService(
+        identity=identity,
+        journeys=journeys,
+        event_log=event_log,
+        store=store,
+        suppression=Suppression(store.suppressed()),
+        clock=clock,
+        config=PrivacyConfig.from_env(environ),
     )
 
 

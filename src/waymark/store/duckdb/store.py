@@ -13,6 +13,7 @@ from waymark.store.duckdb.events import DuckDBEventLog
 from waymark.store.duckdb.identity import DuckDBProfileStore
 from waymark.store.duckdb.journey import DuckDBJourneyStore
 from waymark.store.duckdb.orchestrate import DuckDBFlowStore
+from waymark.store.duckdb.privacy import DuckDBPrivacyStore
 
 
 class DuckDBStore:
@@ -32,6 +33,7 @@ class DuckDBStore:
             self.decisions = DuckDBDecisionLog(self.db)
             self.catalogs = DuckDBCatalogStore(self.db)
             self.flows = DuckDBFlowStore(self.db)
+            self.privacy = DuckDBPrivacyStore(self.db)
         except BaseException:
             self.db.close()
             raise
@@ -48,6 +50,7 @@ class DuckDBStore:
             decisions=self.decisions,
             catalogs=self.catalogs,
             flows=self.flows,
+            privacy=self.privacy,
         )
 
     def close(self) -> None:

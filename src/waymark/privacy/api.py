@@ -1,0 +1,185 @@
+"""The privacy facade: other packages use only this module and ``contracts``.
+
+``PrivacyService`` answers consent (current state from identity, changes from the log), builds
+the ``Consent Updated`` event a change is recorded as (the caller appends it through the group
+commit), exports everything held about a person, and erases them: events out of the log,
+derived state rebuilt, every other store swept, identifiers suppressed as hashes, freed space
+rewritten, and a request log entry with no personal data as the tombstone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from uuid import uuid4
+
+import msgspec
+
+from waymark.core.clock import Clock
+from waymark.core.events import Event
+from waymark.core.ports import EventLog
+from waymark.identity.api import IdentityService
+from waymark.identity.contracts import Profile
+from waymark.journey.api import JourneyService
+from waymark.privacy._consent import changes_of, check_consent, consent_event
+from waymark.privacy._suppress import SuppressingLog, Suppression, identifier_hash
+from waymark.privacy.config import PrivacyConfig
+from waymark.privacy.contracts import (
+    ConsentView,
+    ExportDocument,
+    PrivacyRequest,
+    RequestKind,
+)
+from waymark.privacy.errors import RequestNotFound
+from waymark.privacy.ports import PrivacyStore
+
+__all__ = [
+    "PrivacyConfig",
+    "PrivacyService",
+    "SuppressingLog",
+    "Suppression",
+    "identifier_hash",
+]
+
+log = logging.getLogger(__name__)
+_ID_TYPES = {"user_id": "user_ids", "anonymous_id": "anonymous_ids"}
+
+
+class PrivacyService:
+    def __init__(
+        self,
+        *,
+        identity: IdentityService,
+        journeys: JourneyService | None,
+        event_log: EventLog,
+        store: PrivacyStore,
+        suppression: Suppression,
+        clock: Clock,
+        config: PrivacyConfig | None = None,
+    ) -> None:
+        self._identity = identity
+        self._journeys = journeys
+        self._log = event_log
+        self._store = store
+        self.suppression = suppression
+        self._clock = clock
+        self.config = config or PrivacyConfig()
+        self._erasing = threading.Lock()  # one erasure (and its rebuild) at a time
+
+    # -- consent -------------------------------------------------------------------------------
+
+    def consent(self, profile_id: str) -> ConsentView:
+        profile = self._identity.profile(profile_id)
+        return ConsentView(
+            profile_id=profile.id,
+            consent=dict(profile.consent),
+            changes=changes_of(self.events_of(profile)),
+        )
+
+    def consent_change(
+        self, profile_id: str, consent: Mapping[str, object], *, source: str
+    ) -> Event:
+        """The ``Consent Updated`` event recording the change; append it through the group
+        commit so it is durable and reaches every derived store."""
+        checked = check_consent(consent)
+        profile = self._identity.profile(profile_id)
+        return consent_event(profile, checked, source=source, now=self._clock.now())
+
+    # -- export --------------------------------------------------------------------------------
+
+    def events_of(self, profile: Profile) -> list[Event]:
+        """The person's events, oldest first (by their user and anonymous ids)."""
+        ids: dict[str, list[str]] = {"user_ids": [], "anonymous_ids": []}
+        for ident in profile.identities:
+            if ident.type in _ID_TYPES:
+                ids[_ID_TYPES[ident.type]].append(ident.value)
+        if not (ids["user_ids"] or ids["anonymous_ids"]):
+            return []
+        found = self._log.latest(**ids, limit=self.config.export_event_limit)
+        return sorted(found, key=lambda e: e.seq)
+
+    def export(self, profile_id: str) -> ExportDocument:
+        profile = self._identity.profile(profile_id)
+        journeys = [] if self._journeys is None else self._journeys.journeys(profile.id)
+        return ExportDocument(
+            profile_id=profile.id,
+            generated_at=self._clock.now(),
+            profile=profile,
+            events=self.events_of(profile),
+            journeys=list(journeys),
+            records=self._store.records(_needles(profile, [])),
+        )
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def open_request(self, kind: RequestKind, profile_id: str) -> PrivacyRequest:
+        """Log a request (status ``pending``) for a profile that exists."""
+        profile = self._identity.profile(profile_id)
+        now = self._clock.now()
+        request = PrivacyRequest(
+            id=f"pr_{uuid4().hex[:20]}",
+            kind=kind,
+            status="pending",
+            received_at=now,
+            due_at=now + self.config.deadline,
+            subject_hashes=tuple(identifier_hash(i.type, i.value) for i in profile.identities),
+        )
+        self._store.save_request(request)
+        return request
+
+    def request(self, request_id: str) -> PrivacyRequest:
+        found = self._store.request(request_id)
+        if found is None:
+            raise RequestNotFound(f"no privacy request {request_id!r}", request_id=request_id)
+        return found
+
+    def requests(self, *, limit: int = 100) -> list[PrivacyRequest]:
+        return self._store.requests(limit=limit)
+
+    # -- erasure -------------------------------------------------------------------------------
+
+    def erase(
+        self, request_id: str, profile_id: str, *, rebuild: Callable[[], None]
+    ) -> PrivacyRequest:
+        """Carry out an erasure request. ``rebuild`` recomputes derived state from the log
+        (the runtime's ``rebuild_derived``). The request ends ``completed`` or ``failed``."""
+        request = self.request(request_id)
+        try:
+            with self._erasing:
+                counts = self._erase(profile_id, rebuild)
+        except Exception as exc:  # the request log must say it failed; the caller may retry
+            log.exception("erasure %s failed", request_id)
+            done = _replace(request, status="failed", error=str(exc)[:500])
+        else:
+            done = _replace(
+                request, status="completed", completed_at=self._clock.now(), counts=counts
+            )
+        self._store.save_request(done)
+        return done
+
+    def _erase(self, profile_id: str, rebuild: Callable[[], None]) -> dict[str, int]:
+        profile = self._identity.profile(profile_id)
+        events = self.events_of(profile)
+        hashes = [identifier_hash(i.type, i.value) for i in profile.identities]
+        # suppress first: from here on their devices cannot re-create them
+        self._store.suppress(hashes)
+        self.suppression.add(hashes)
+        counts = {"events": self._log.delete([e.seq for e in events])}
+        rebuild()
+        counts.update(self._store.erase(_needles(profile, events)))
+        self._store.scrub()
+        return counts
+
+
+def _needles(profile: Profile, events: list[Event]) -> list[str]:
+    """Every string that names the person: profile ids and identifier values, also as they
+    arrived in events (before normalisation)."""
+    found = {profile.id, *profile.merged_ids, *(i.value for i in profile.identities)}
+    for event in events:
+        found.update(v for v in (event.user_id, event.anonymous_id) if v)
+    return sorted(found)
+
+
+def _replace(request: PrivacyRequest, **changes: object) -> PrivacyRequest:
+    return msgspec.structs.replace(request, **changes)

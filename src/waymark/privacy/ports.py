@@ -1,0 +1,42 @@
+"""What privacy needs from storage: the request log, the suppression list, and a sweep of
+every other store for rows that name a person (to export them, then to erase them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from waymark.privacy.contracts import PrivacyRequest
+
+
+class PrivacyStore(Protocol):
+    def save_request(self, request: PrivacyRequest) -> None:
+        """Insert or replace a request log entry."""
+        ...
+
+    def request(self, request_id: str) -> PrivacyRequest | None: ...
+
+    def requests(self, *, limit: int = 100) -> list[PrivacyRequest]:
+        """Newest first."""
+        ...
+
+    def suppressed(self) -> list[str]:
+        """Every suppressed identifier hash."""
+        ...
+
+    def suppress(self, hashes: Sequence[str]) -> None: ...
+
+    def unsuppress(self, hashes: Sequence[str]) -> None: ...
+
+    def records(self, needles: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Rows of every table other than the event log and privacy's own that name one of
+        the needles (a whole value, or a quoted string inside JSON text), by table."""
+        ...
+
+    def erase(self, needles: Sequence[str]) -> dict[str, int]:
+        """Delete those rows; returns rows removed per table."""
+        ...
+
+    def scrub(self) -> None:
+        """Make removed data unrecoverable from the files (rewrite freed space)."""
+        ...

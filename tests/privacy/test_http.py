@@ -1,0 +1,183 @@
+"""Consent, export and erasure through the whole ASGI app over a real DuckDB data directory."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from tests._server import WRITE_KEY
+from waymark.runtime.services import Services
+
+AUTH = {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()}
+ZED = {"user": "zed-7f3a91", "anon": "anon-zed-5c21", "email": "zed.erasable@example.org"}
+ANN = {"user": "ann-12ab", "anon": "anon-ann-99", "email": "ann.keeper@example.org"}
+
+
+def _batch(who: dict[str, str], tag: str) -> dict[str, Any]:
+    return {
+        "batch": [
+            {"type": "page", "anonymousId": who["anon"], "name": "Home", "messageId": f"{tag}1"},
+            {
+                "type": "identify",
+                "userId": who["user"],
+                "anonymousId": who["anon"],
+                "traits": {"email": who["email"], "name": f"name-of-{who['user']}"},
+                "messageId": f"{tag}2",
+            },
+            {
+                "type": "track",
+                "userId": who["user"],
+                "event": "Order Completed",
+                "properties": {"product_id": "kit-1", "revenue": 30},
+                "messageId": f"{tag}3",
+            },
+        ]
+    }
+
+
+def _profile_id(client: TestClient, headers: dict[str, str], email: str) -> str:
+    r = client.get("/api/v1/profiles/lookup", params={"email": email}, headers=headers)
+    assert r.status_code == 200, r.text
+    pid: str = r.json()["id"]
+    return pid
+
+
+def _until(check: Any, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def test_consent_put_get_reaches_identity(
+    client: TestClient, services: Services, admin_headers: dict[str, str]
+) -> None:
+    assert client.post("/v1/batch", json=_batch(ZED, "z"), headers=AUTH).status_code == 200
+    pid = _profile_id(client, admin_headers, ZED["email"])
+    url = f"/api/v1/profiles/{pid}/consent"
+    r = client.put(url, json={"consent": {"email": True, "ads": False}}, headers=admin_headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["consent"]["email"] is True
+    # the event is in the log, and identity (what decide and orchestrate read) has it
+    assert any(e.event == "Consent Updated" for e in services.event_log.events_after(0))
+    assert services.identity is not None
+    profile = _until(lambda: services.identity and services.identity.profile(pid).consent)
+    assert profile == {"ads": False, "email": True}
+    r = client.put(url, json={"consent": {"email": False}, "source": "crm"}, headers=admin_headers)
+    view = _until(lambda: client.get(url, headers=admin_headers).json())
+    assert view["consent"]["email"] is False
+    newest = view["changes"][0]
+    assert (newest["purpose"], newest["granted"], newest["source"]) == ("email", False, "crm")
+    assert {(c["purpose"], c["source"]) for c in view["changes"]} >= {("ads", "api")}
+
+
+def test_bad_consent_names_the_field(client: TestClient, admin_headers: dict[str, str]) -> None:
+    client.post("/v1/batch", json=_batch(ZED, "z"), headers=AUTH)
+    pid = _profile_id(client, admin_headers, ZED["email"])
+    url = f"/api/v1/profiles/{pid}/consent"
+    r = client.put(url, json={"consent": {"fax": True}}, headers=admin_headers)
+    assert r.status_code == 400
+    assert r.json()["code"] == "privacy.bad_consent"
+    assert "fax" in r.json()["message"]
+    assert client.get(url).status_code == 401
+    assert client.get("/api/v1/profiles/p_nobody/consent", headers=admin_headers).status_code == 404
+
+
+def test_export_holds_events_traits_identities_and_stages(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    client.post("/v1/batch", json=_batch(ZED, "z"), headers=AUTH)
+    client.post("/v1/batch", json=_batch(ANN, "a"), headers=AUTH)
+    pid = _profile_id(client, admin_headers, ZED["email"])
+    doc = client.get(f"/api/v1/profiles/{pid}/export", headers=admin_headers).json()
+    assert doc["profile_id"] == pid
+    assert [e["message_id"] for e in doc["events"]] == ["z1", "z2", "z3"]
+    values = {i["value"] for i in doc["profile"]["identities"]}
+    assert {ZED["user"], ZED["anon"], ZED["email"]} <= values
+    assert doc["profile"]["traits"]["name"]["value"] == f"name-of-{ZED['user']}"
+    assert doc["journeys"], "an order places the person on the journey models"
+    assert ANN["email"] not in str(doc) and ANN["user"] not in str(doc)
+
+
+def _files_mentioning(data_dir: Path, needles: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes()
+            hits = [n for n in needles if n.encode() in raw]
+            if hits:
+                found[str(path)] = hits
+    return found
+
+
+def test_erasure_leaves_nothing_in_the_data_directory(
+    client: TestClient, services: Services, admin_headers: dict[str, str]
+) -> None:
+    client.post("/v1/batch", json=_batch(ZED, "z"), headers=AUTH)
+    client.post("/v1/batch", json=_batch(ANN, "a"), headers=AUTH)
+    pid = _profile_id(client, admin_headers, ZED["email"])
+    client.put(
+        f"/api/v1/profiles/{pid}/consent", json={"consent": {"email": True}}, headers=admin_headers
+    )
+    assert services.identity is not None
+    services.identity.flush()
+    data_dir = services.settings.data_dir
+    needles = [ZED["user"], ZED["anon"], ZED["email"], pid]
+    services.event_log.count()  # the person is there before
+    r = client.delete(f"/api/v1/profiles/{pid}", headers=admin_headers)
+    assert r.status_code == 202, r.text
+    rid = r.json()["request_id"]
+    status = _until(
+        lambda: (
+            s
+            if (s := client.get(f"/api/v1/privacy/requests/{rid}", headers=admin_headers).json())[
+                "status"
+            ]
+            != "pending"
+            else None
+        )
+    )
+    assert status["status"] == "completed", status
+    assert status["counts"]["events"] == 4
+    # nobody of that name, nowhere: not in the API, not in any file of the data directory
+    assert client.get(f"/api/v1/profiles/{pid}", headers=admin_headers).status_code == 404
+    assert _files_mentioning(data_dir, needles) == {}
+    # the other person is untouched
+    assert _profile_id(client, admin_headers, ANN["email"])
+    assert _files_mentioning(data_dir, [ANN["email"]])
+    # the tombstone (request log) has no personal data, and the admin view lists it
+    listed = client.get("/api/v1/privacy/requests", headers=admin_headers).json()["requests"]
+    assert [q["id"] for q in listed] == [rid]
+    # their devices cannot re-create them...
+    again = {"batch": [dict(_batch(ZED, "y")["batch"][0])]}
+    assert client.post("/v1/batch", json=again, headers=AUTH).status_code == 200
+    lookup = client.get(
+        "/api/v1/profiles/lookup", params={"anonymous_id": ZED["anon"]}, headers=admin_headers
+    )
+    assert lookup.status_code == 404
+    # ...unless they consent again
+    back = {
+        "type": "track",
+        "anonymousId": ZED["anon"],
+        "event": "Consent Updated",
+        "properties": {"consent": {"email": True}},
+        "context": {"traits": {"consent_email": True}},
+        "messageId": "y-consent",
+    }
+    assert client.post("/v1/batch", json={"batch": [back]}, headers=AUTH).status_code == 200
+    assert _until(
+        lambda: (
+            client.get(
+                "/api/v1/profiles/lookup",
+                params={"anonymous_id": ZED["anon"]},
+                headers=admin_headers,
+            ).status_code
+            == 200
+        )
+    )
