@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from waymark.orchestrate._durations import parse_duration
 from waymark.orchestrate.config import Condition
 from waymark.orchestrate.contracts import ProfileView
-
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,7 @@ class Scope:
 
 
 def lookup(data: Mapping[str, Any], dotted: str) -> Any:
-    """``properties.order.total`` in nested mappings; ``_MISSING``-safe (None when absent)."""
+    """``properties.order.total`` in nested mappings; None when any part is absent."""
     value: Any = data
     for part in dotted.split("."):
         if not isinstance(value, Mapping) or part not in value:
@@ -114,7 +112,3 @@ def all_hold(conds: Sequence[Condition], profile: ProfileView | None, scope: Sco
 
 def needs_profile(conds: Sequence[Condition]) -> bool:
     return any(c.field is None for c in conds)
-
-
-def within(delta: timedelta, at: datetime, now: datetime) -> bool:
-    return now - at <= delta

@@ -10,7 +10,7 @@ decides when to retry (durably, as a timer), so a retry survives a restart.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -118,8 +118,3 @@ class BatchingChannel(ABC, Generic[S]):
 
 def _transient(exc: DeliveryError) -> Result:
     return Result(ok=False, transient=True, reason=exc.message, retry_after=exc.retry_after)
-
-
-def chunks(items: Sequence[Outgoing], size: int) -> Iterator[Sequence[Outgoing]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
