@@ -87,6 +87,8 @@ export function normComparison(data, products) {
       if (typeof value === "number" && !keys.includes(key)) keys.push(key);
     }
   }
+  const titles = new Map(products.map((p) => [p.product, p.title]));
+  for (const row of rows) row.title = titles.get(row.product) ?? row.title;
   rows.columns = keys.map((key) => ({ key, label: COMPARISON_LABELS[key] ?? humanize(key) }));
   return rows;
 }

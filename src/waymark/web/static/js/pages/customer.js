@@ -4,6 +4,7 @@
 
 import { get } from "../api.js";
 import { models } from "../models.js";
+import { productNames } from "../products.js";
 import { shortTitle } from "../shapes.js";
 import { channelIcon, channelLabel } from "../icons.js";
 import {
@@ -134,7 +135,11 @@ async function actionView(params) {
 
 async function journeysView(params) {
   const endpoint = `${P}/journeys`;
-  const [result, known] = await Promise.all([get(endpoint, { params }), models().catch(() => [])]);
+  const [result, known, name] = await Promise.all([
+    get(endpoint, { params }),
+    models().catch(() => []),
+    productNames().catch(() => (id) => id),
+  ]);
   if (result.state !== "ok") return notOk(result, "Journeys", `GET ${endpoint}`);
   const byName = new Map(known.map((m) => [m.name, m]));
   const journeys = normJourneys(result.data).map((j) => {
@@ -147,7 +152,7 @@ async function journeysView(params) {
     const statusClass = j.status === "active" ? "badge-ok" : j.status === "stalled" ? "badge-warn" : "badge-bad";
     const reachedUpTo = j.stages.indexOf(j.furthest ?? j.stage);
     return h("article", { class: "journey", "data-product": j.product, "data-model": j.model },
-      h("h3", {}, h("span", {}, j.product === "*" ? "Brand" : j.product),
+      h("h3", {}, h("span", {}, name(j.product)),
         j.status ? h("span", { class: `badge ${statusClass}` }, humanize(j.status)) : null),
       h("p", { class: "hint" }, j.modelTitle ?? humanize(j.model)),
       h("p", { class: "journey-stage" }, h("strong", {}, stageName(j, j.stage)),

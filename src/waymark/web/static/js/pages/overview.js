@@ -4,6 +4,7 @@
 
 import { get } from "../api.js";
 import { models } from "../models.js";
+import { productNames } from "../products.js";
 import { cohortOption, draw, hourglassOption, rateOption, retentionOption, sankeyOption } from "../charts.js";
 import {
   empty, fillFrom, fmtDuration, fmtInt, fmtPct, fmtRate, fmtTime, h, humanize, mount, notOk, section, table, uid,
@@ -97,10 +98,16 @@ export async function render(main, ctx) {
     const current = ctx.isCurrent;
     // what the reader opened survives the refresh
     const open = new Set([...main.querySelectorAll("details[open][data-key]")].map((d) => d.dataset.key));
-    const result = await get(ENDPOINTS.hourglass, { query: { model } });
+    const [result, name] = await Promise.all([
+      get(ENDPOINTS.hourglass, { query: { model } }),
+      productNames().catch(() => (id) => id),
+    ]);
     if (!current()) return state.products;
     disposeAll(dataCharts);
     state.products = result.state === "ok" ? normHourglass(result.data) : [];
+    // the report names products by id when it knows no better; the catalog has their names
+    for (const p of state.products) if (p.title === p.product) p.title = name(p.product);
+    state.name = name;
     await Promise.all([
       fillFrom(hourglass.body, () => hourglassCards(result, state.products, dataCharts), { isCurrent: current }),
       fillFrom(comparison.body, () => comparisonTable(result, state.products), { isCurrent: current }),
@@ -108,7 +115,7 @@ export async function render(main, ctx) {
       fillFrom(logStats, () => logView(), { isCurrent: current }),
       drawMoves(),
       fillFrom(cohorts.body, () => cohortView(model, state.products, dataCharts), { isCurrent: current }),
-      fillFrom(coverage.body, () => coverageView(model), { isCurrent: current }),
+      fillFrom(coverage.body, () => coverageView(model, name), { isCurrent: current }),
     ]);
     for (const d of main.querySelectorAll("details[data-key]")) if (open.has(d.dataset.key)) d.open = true;
     return state.products;
@@ -295,14 +302,14 @@ async function cohortView(model, products, charts) {
   return nodes;
 }
 
-async function coverageView(model) {
+async function coverageView(model, name) {
   const result = await get(ENDPOINTS.coverage, { query: { model } });
   if (result.state !== "ok") return notOk(result, "Content coverage", `GET ${ENDPOINTS.coverage}`);
   const rows = normCoverage(result.data).filter((r) => r.customers > 0 || r.experiences > 0);
   if (!rows.length) return empty("Nothing to cover yet", "Coverage compares content per stage with the customers there.");
   const gaps = rows.filter((r) => r.gap);
   const coverageTable = (caption, list) => h("div", { class: "table-wrap" }, table(caption, [
-      { label: "Product", value: (r) => (r.product === "*" ? "Brand" : r.product) },
+      { label: "Product", value: (r) => name(r.product) },
       { label: "Stage", value: (r) => h("span", { class: `stage-${r.phaseClass}` }, r.short) },
       { label: "Customers", value: (r) => fmtInt(r.customers), numeric: true },
       { label: "Content", value: (r) => fmtInt(r.experiences), numeric: true },
