@@ -69,7 +69,7 @@ def stated_consent(event: Event) -> dict[str, bool]:
     """What an event says about consent: a ``Consent Updated`` call's ``consent`` property,
     and ``consent``/``consent_<purpose>`` traits on any call."""
     found: dict[str, bool] = {}
-    sources: list[Mapping[str, Any]] = [event.traits, event.context.get("traits") or {}]
+    sources: list[object] = [event.traits, event.context.get("traits") or {}]
     if event.type == "track" and event.event == CONSENT_EVENT:
         sources.insert(0, {"consent": event.properties.get("consent")})
     for doc in sources:

@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-_ID_TYPES = {"user_id": "user_ids", "anonymous_id": "anonymous_ids"}
 
 
 class PrivacyService:
@@ -90,13 +89,13 @@ class PrivacyService:
 
     def events_of(self, profile: Profile) -> list[Event]:
         """The person's events, oldest first (by their user and anonymous ids)."""
-        ids: dict[str, list[str]] = {"user_ids": [], "anonymous_ids": []}
-        for ident in profile.identities:
-            if ident.type in _ID_TYPES:
-                ids[_ID_TYPES[ident.type]].append(ident.value)
-        if not (ids["user_ids"] or ids["anonymous_ids"]):
+        users = [i.value for i in profile.identities if i.type == "user_id"]
+        anons = [i.value for i in profile.identities if i.type == "anonymous_id"]
+        if not (users or anons):
             return []
-        found = self._log.latest(**ids, limit=self.config.export_event_limit)
+        found = self._log.latest(
+            user_ids=users, anonymous_ids=anons, limit=self.config.export_event_limit
+        )
         return sorted(found, key=lambda e: e.seq)
 
     def export(self, profile_id: str) -> ExportDocument:

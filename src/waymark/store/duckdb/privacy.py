@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import duckdb
 import msgspec
 
 from waymark.core.eventframe import to_naive_utc
@@ -148,6 +149,7 @@ class DuckDBPrivacyStore:
     def scrub(self, *, max_rounds: int = 8) -> None:
         with self._db.write_lock:
             con = self._db.cursor()
+            self._rewrite(con)
             con.execute("CHECKPOINT")
             con.execute("CREATE OR REPLACE TABLE privacy_scrub (b BLOB)")
             for _ in range(max_rounds):
@@ -165,6 +167,24 @@ class DuckDBPrivacyStore:
                 con.execute("CHECKPOINT")
             con.execute("DROP TABLE privacy_scrub")
             con.execute("CHECKPOINT")
+
+    @staticmethod
+    def _rewrite(con: duckdb.DuckDBPyConnection) -> None:
+        """Copy every table out and back: a DELETE only marks rows, which stay readable in
+        their row group until that whole group goes; emptying the table drops the groups (and
+        the index entries), so the checkpoint after it frees their blocks for ``scrub``."""
+        tables = con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
+        ).fetchall()
+        for (table,) in tables:
+            # the copy is a real table, not a temporary one, so a crash between the steps
+            # leaves the rows in the file to restore from instead of losing them
+            con.execute(f'CREATE OR REPLACE TABLE _privacy_copy AS SELECT * FROM "{table}"')
+            con.execute(f'DELETE FROM "{table}"')
+            con.execute("CHECKPOINT")
+            con.execute(f'INSERT INTO "{table}" SELECT * FROM _privacy_copy')
+            con.execute("DROP TABLE _privacy_copy")
 
 
 def _quoted(needle: str) -> str:
