@@ -109,7 +109,8 @@ def test_transitions_reconcile_with_the_engine(
         stages = [t.to_stage for t in s.history]
         if purchase in stages and stages.index(purchase) > 0:
             paths[tuple(stages[: stages.index(purchase)])] += 1
-    top = sorted(paths.items(), key=lambda kv: (-kv[1], list(kv[0])))[:5]
+    # ties in stage order
+    top = sorted(paths.items(), key=lambda kv: (-kv[1], [index[s] for s in kv[0]]))[:5]
     assert [(tuple(p.path), p.count) for p in report.paths_to_purchase] == top
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from waymark.analytics._stages import STATUS_SQL, as_of_micros, register
+from waymark.analytics._coded import CODED_STATUS_SQL, register_coded
+from waymark.analytics._stages import as_of_micros
 from waymark.analytics.config import (
     AnalyticsConfig,
     advocacy_stage,
@@ -21,8 +22,8 @@ from waymark.journey.contracts import BRAND, JourneyModel
 
 _SQL = f"""
 WITH cur AS (
-    SELECT s.product, s.profile_id, m.pos, f.pos AS fpos, {STATUS_SQL} AS status
-    FROM s JOIN m ON m.stage = s.stage JOIN m AS f ON f.stage = s.furthest
+    SELECT s.product, s.pos, s.fpos, {CODED_STATUS_SQL} AS status
+    FROM s JOIN m ON m.pos = s.pos
 ),
 now AS (
     SELECT product, pos, count(*) AS customers,
@@ -40,22 +41,19 @@ dropped AS (
     GROUP BY ALL
 ),
 moves AS (
-    SELECT t.product, t.profile_id, m.pos AS to_pos, f.pos AS from_pos,
-        epoch_us(t.at) AS at_us,
-        lead(epoch_us(t.at)) OVER (
-            PARTITION BY t.profile_id, t.product ORDER BY t.at, t.seq
-        ) AS next_us
-    FROM t JOIN m ON m.stage = t.to_stage LEFT JOIN m AS f ON f.stage = t.from_stage
+    SELECT product, jid, to_pos, from_pos, at_us,
+        lead(at_us) OVER (PARTITION BY jid ORDER BY at_us, seq) AS next_us
+    FROM t
 ),
 stays AS (
-    SELECT product, to_pos AS pos, count(DISTINCT profile_id) AS entered,
+    SELECT product, to_pos AS pos, count(DISTINCT jid) AS entered,
         quantile_cont(next_us - at_us, 0.5) FILTER (WHERE next_us IS NOT NULL) AS median_us,
         quantile_cont(next_us - at_us, 0.9) FILTER (WHERE next_us IS NOT NULL) AS p90_us
     FROM moves GROUP BY ALL
 ),
 moved AS (
-    SELECT product, from_pos AS pos, count(DISTINCT profile_id) AS moved FROM moves
-    WHERE to_pos > from_pos GROUP BY ALL
+    SELECT product, from_pos AS pos, count(DISTINCT jid) AS moved FROM t
+    WHERE from_pos >= 0 AND to_pos > from_pos GROUP BY ALL
 ),
 products AS (SELECT DISTINCT product FROM cur)
 SELECT p.product, m.pos,
@@ -92,11 +90,11 @@ def hourglass(
     product: str | None,
     config: AnalyticsConfig,
 ) -> HourglassReport:
-    register(con, model, transitions, states, product=product)
+    coded = register_coded(con, model, transitions, states, product=product)
     rows = con.execute(_SQL, {"as_of": as_of_micros(as_of)}).fetchall()
     by_product: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows:
-        by_product.setdefault(row[0], []).append(row)
+        by_product.setdefault(coded.products[row[0]], []).append(row)
     products = [
         _product(model, name, stage_rows, config) for name, stage_rows in by_product.items()
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from waymark.analytics._stages import register
+from waymark.analytics._coded import register_coded
 from waymark.analytics.config import purchase_stage
 from waymark.analytics.contracts import (
     ENTRY,
@@ -18,32 +18,25 @@ from waymark.analytics.contracts import (
 from waymark.journey.contracts import JourneyModel
 
 _LINKS = """
-SELECT f.pos AS from_pos, m.pos AS to_pos, count(*) AS n
-FROM t JOIN m ON m.stage = t.to_stage LEFT JOIN m AS f ON f.stage = t.from_stage
-GROUP BY ALL ORDER BY from_pos NULLS FIRST, to_pos
+SELECT from_pos, to_pos, count(*) AS n FROM t WHERE to_pos >= 0
+GROUP BY ALL ORDER BY from_pos, to_pos
 """
 
 _PATHS = """
 WITH n AS (
-    SELECT profile_id, product, to_stage,
-        row_number() OVER (PARTITION BY profile_id, product ORDER BY "at", seq) AS i
-    FROM t
+    SELECT jid, to_pos, row_number() OVER (PARTITION BY jid ORDER BY at_us, seq) AS i FROM t
 ),
-firsts AS (
-    SELECT profile_id, product, min(i) AS bought FROM n WHERE to_stage = $purchase GROUP BY ALL
-)
+firsts AS (SELECT jid, min(i) AS bought FROM n WHERE to_pos = $purchase GROUP BY ALL)
 SELECT path, count(*) AS c FROM (
-    SELECT n.profile_id, n.product, list(n.to_stage ORDER BY n.i) AS path
-    FROM n JOIN firsts USING (profile_id, product)
-    WHERE n.i < firsts.bought
-    GROUP BY ALL
+    SELECT n.jid, list(n.to_pos ORDER BY n.i) AS path
+    FROM n JOIN firsts USING (jid) WHERE n.i < firsts.bought GROUP BY ALL
 )
 GROUP BY path ORDER BY c DESC, path LIMIT $limit
 """
 
 
-def _kind(from_pos: int | None, to_pos: int) -> MoveKind:
-    if from_pos is None:
+def _kind(from_pos: int, to_pos: int) -> MoveKind:
+    if from_pos < 0:
         return "enter"
     if to_pos == from_pos + 1:
         return "forward"
@@ -59,27 +52,30 @@ def transitions(
     product: str | None,
     paths: int = 10,
 ) -> TransitionsReport:
-    register(con, model, transitions_table, states, product=product)
+    register_coded(con, model, transitions_table, states, product=product)
     names = list(model.stage_names)
     n = len(names)
     matrix = [[0] * n for _ in range(n + 1)]
     links: list[TransitionLink] = []
     for from_pos, to_pos, count in con.execute(_LINKS).fetchall():
-        matrix[0 if from_pos is None else from_pos + 1][to_pos] = count
+        matrix[from_pos + 1][to_pos] = count  # from_pos -1: entered the journey
         links.append(
             TransitionLink(
-                from_=ENTRY if from_pos is None else names[from_pos],
+                from_=ENTRY if from_pos < 0 else names[from_pos],
                 to=names[to_pos],
                 count=count,
                 kind=_kind(from_pos, to_pos),
             )
         )
-    rows = con.execute(_PATHS, {"purchase": purchase_stage(model), "limit": paths}).fetchall()
+    purchase = model.stage_index(purchase_stage(model))
+    rows = con.execute(_PATHS, {"purchase": purchase, "limit": paths}).fetchall()
     return TransitionsReport(
         model=model.name,
         product=product,
         stages=names,
         links=links,
         matrix=matrix,
-        paths_to_purchase=[PathCount(path=list(path), count=count) for path, count in rows],
+        paths_to_purchase=[
+            PathCount(path=[names[p] for p in path], count=count) for path, count in rows
+        ],
     )
