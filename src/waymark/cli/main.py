@@ -16,6 +16,7 @@ from waymark.cli import (
     importing,
     inspect,
     journeys,
+    privacy,
     profile,
     rebuild,
     report,
@@ -37,6 +38,7 @@ COMMAND_MODULES = (
     journeys,
     rebuild,
     flows,
+    privacy,
 )
 
 

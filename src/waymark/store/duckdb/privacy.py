@@ -76,7 +76,10 @@ class DuckDBPrivacyStore:
     # -- suppression ---------------------------------------------------------------------------
 
     def suppressed(self) -> list[str]:
-        rows = self._db.cursor().execute("SELECT digest FROM privacy_suppressed").fetchall()
+        try:
+            rows = self._db.cursor().execute("SELECT digest FROM privacy_suppressed").fetchall()
+        except duckdb.CatalogException:  # a read-only open of data from before privacy
+            return []
         return [str(r[0]) for r in rows]
 
     def suppress(self, hashes: Sequence[str]) -> None:
