@@ -35,16 +35,28 @@ def ensure_port_free(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8420, show_default=True, type=click.IntRange(1, 65535))
 @data_option
+@click.option(
+    "--flows",
+    "flows_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Folder of flow files (default: $WAYMARK_FLOWS or the shipped seed 000 flows).",
+)
 @click.option("--quiet", is_flag=True, help="Do not print the credentials banner.")
-def serve(host: str, port: int, data_dir: Path | None, quiet: bool) -> None:
+def serve(
+    *, host: str, port: int, data_dir: Path | None, flows_dir: Path | None, quiet: bool
+) -> None:
     """Run the tracking API, admin API and dashboard on the embedded store."""
     settings = credentials(load_settings(data_dir), create=True)
+    environ = dict(os.environ)
+    if flows_dir is not None:
+        environ["WAYMARK_FLOWS"] = str(flows_dir)
     ensure_port_free(host, port)
     store = DuckDBStore(settings.data_dir, dedupe_window=settings.dedupe_window)
     server_file = settings.data_dir / SERVER_FILE
     try:
         services = build_services(
-            settings, event_log=store.events, stores=store.features(), environ=os.environ
+            settings, event_log=store.events, stores=store.features(), environ=environ
         )
         app = create_app(services)
         url = f"http://{host}:{port}"
