@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -23,12 +24,12 @@ def _ids(event: Event) -> list[tuple[str, str]]:
 
 
 def _ev(n: int, user: str, *, consent: bool | None = None) -> Event:
-    extra: dict[str, object] = {}
+    extra: dict[str, Any] = {}
     if consent is not None:
         extra = {"event": "Consent Updated", "properties": {"consent": {"email": consent}}}
     return Event(
         message_id=f"m{n}", type="track", timestamp=T0, received_at=T0, user_id=user, **extra
-    )  # type: ignore[arg-type]
+    )
 
 
 @settings(max_examples=60, deadline=None)
