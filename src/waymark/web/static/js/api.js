@@ -25,8 +25,8 @@ export class Unauthorized extends Error {
   name = "Unauthorized";
 }
 
-// null until discovered; ANY when /openapi.json cannot be read (then every endpoint is tried,
-// so a broken API document degrades to failed requests, not to an empty dashboard)
+// a promise of the declared endpoints, or of ANY when /openapi.json cannot be read (then every
+// endpoint is tried, so a broken API document degrades to failed requests, not to an empty page)
 const ANY = Symbol("any endpoint");
 let endpoints = null;
 
@@ -36,8 +36,13 @@ function templateKey(method, path) {
 }
 
 /** The set of "METHOD /path/{}" this server declares in its OpenAPI document (or ANY). */
-export async function discover({ refresh = false } = {}) {
-  if (endpoints && !refresh) return endpoints;
+export function discover({ refresh = false } = {}) {
+  // one request however many sections ask at once
+  if (!endpoints || refresh) endpoints = readDocument();
+  return endpoints;
+}
+
+async function readDocument() {
   try {
     const response = await fetch("/openapi.json", { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -46,11 +51,10 @@ export async function discover({ refresh = false } = {}) {
     for (const [path, ops] of Object.entries(doc.paths ?? {})) {
       for (const method of Object.keys(ops)) found.add(templateKey(method, path));
     }
-    endpoints = found;
+    return found;
   } catch {
-    endpoints = ANY;
+    return ANY;
   }
-  return endpoints;
 }
 
 /** Whether the server offers ``method`` at the path template (e.g. "/api/v1/profiles/{id}"). */

@@ -92,31 +92,50 @@ export async function render(main, ctx) {
   const last = ctx.live.history.at(-1);
   if (last) onHealth({ detail: { events_per_second: last.rate, accepted_total: last.total } });
 
-  const drawMoves = () => fillFrom(moves.body, () => sankey(model, state, dataCharts, drawMoves), { isCurrent: ctx.isCurrent });
+  // the Sankey redraws on its own when the reader picks a product; it owns its chart
+  const drawMoves = (asked = null) => fillFrom(moves.body, () => sankey(model, state, asked, () => drawMoves()), { isCurrent: ctx.isCurrent });
 
   const refresh = async () => {
     const current = ctx.isCurrent;
     // what the reader opened survives the refresh
     const open = new Set([...main.querySelectorAll("details[open][data-key]")].map((d) => d.dataset.key));
-    const [result, name] = await Promise.all([
-      get(ENDPOINTS.hourglass, { query: { model } }),
-      productNames().catch(() => (id) => id),
-    ]);
-    if (!current()) return state.products;
-    disposeAll(dataCharts);
-    state.products = result.state === "ok" ? normHourglass(result.data) : [];
-    // the report names products by id when it knows no better; the catalog has their names
-    for (const p of state.products) if (p.title === p.product) p.title = name(p.product);
-    state.name = name;
+    // every report is asked for at once; each section draws when its answer is in
+    const asked = {
+      hourglass: get(ENDPOINTS.hourglass, { query: { model } }),
+      names: productNames().catch(() => (id) => id),
+      insights: get(ENDPOINTS.insights),
+      inspect: get(ENDPOINTS.inspect),
+      cohorts: get(ENDPOINTS.cohorts, { query: { model, period: "week" } }),
+      coverage: get(ENDPOINTS.coverage, { query: { model } }),
+      transitions: get(ENDPOINTS.transitions, { query: { model, product: state.sankeyProduct || undefined } }),
+    };
+    const products = Promise.all([asked.hourglass, asked.names]).then(([result, name]) => {
+      const list = result.state === "ok" ? normHourglass(result.data) : [];
+      // the report names products by id when it knows no better; the catalog has their names
+      for (const p of list) if (p.title === p.product) p.title = name(p.product);
+      return list;
+    });
+    const fresh = new Set();
+    const opts = { isCurrent: current };
     await Promise.all([
-      fillFrom(hourglass.body, () => hourglassCards(result, state.products, dataCharts), { isCurrent: current }),
-      fillFrom(comparison.body, () => comparisonTable(result, state.products), { isCurrent: current }),
-      fillFrom(todo.body, () => insightsList(), { isCurrent: current }),
-      fillFrom(logStats, () => logView(), { isCurrent: current }),
-      drawMoves(),
-      fillFrom(cohorts.body, () => cohortView(model, state.products, dataCharts), { isCurrent: current }),
-      fillFrom(coverage.body, () => coverageView(model, name), { isCurrent: current }),
+      fillFrom(hourglass.body, async () => hourglassCards(await asked.hourglass, await products, fresh), opts),
+      fillFrom(comparison.body, async () => comparisonTable(await asked.hourglass, await products), opts),
+      fillFrom(todo.body, async () => insightsList(await asked.insights), opts),
+      fillFrom(logStats, async () => logView(await asked.inspect), opts),
+      fillFrom(cohorts.body, async () => cohortView(await asked.cohorts, await products, fresh), opts),
+      fillFrom(coverage.body, async () => coverageView(await asked.coverage, await asked.names), opts),
+      products.then((list) => {
+        state.products = list;
+        return drawMoves(asked.transitions);
+      }),
     ]);
+    if (!current()) {
+      disposeAll(fresh);
+      return state.products;
+    }
+    // swap the charts only now, so a refresh never leaves a section blank
+    disposeAll(dataCharts);
+    for (const c of fresh) dataCharts.add(c);
     for (const d of main.querySelectorAll("details[data-key]")) if (open.has(d.dataset.key)) d.open = true;
     return state.products;
   };
@@ -132,6 +151,7 @@ export async function render(main, ctx) {
     window.removeEventListener("waymark:health", onHealth);
     disposeAll(dataCharts);
     disposeAll(charts);
+    if (state.sankeyChart) state.sankeyChart.dispose();
   };
 }
 
@@ -197,8 +217,7 @@ function comparisonTable(result, products) {
   ], rows, { className: "comparison-table", rowAttrs: (r) => ({ "data-product": r.product }) }));
 }
 
-async function logView() {
-  const result = await get(ENDPOINTS.inspect);
+function logView(result) {
   if (result.state !== "ok") return notOk(result, "The event log", `GET ${ENDPOINTS.inspect}`);
   const stats = result.data;
   const channels = Object.entries(stats.by_channel ?? {}).sort((a, b) => b[1] - a[1]);
@@ -214,8 +233,7 @@ async function logView() {
 
 const TODO_SHOWN = 6;
 
-async function insightsList() {
-  const result = await get(ENDPOINTS.insights);
+function insightsList(result) {
   if (result.state !== "ok") return notOk(result, "To-do list", `GET ${ENDPOINTS.insights}`);
   const items = normInsights(result.data);
   if (!items.length) return empty("Nothing to fix right now", "Insights appear as journeys fill in and gaps show.");
@@ -237,9 +255,9 @@ async function insightsList() {
   ];
 }
 
-async function sankey(model, state, charts, redraw) {
+async function sankey(model, state, asked, redraw) {
   const query = { model, product: state.sankeyProduct || undefined };
-  const result = await get(ENDPOINTS.transitions, { query });
+  const result = await (asked ?? get(ENDPOINTS.transitions, { query }));
   if (result.state !== "ok") return notOk(result, "Stage moves", `GET ${ENDPOINTS.transitions}`);
   const { links, stages, paths } = normTransitions(result.data, state.products);
   const selectId = uid("sankey-product");
@@ -255,7 +273,6 @@ async function sankey(model, state, charts, redraw) {
   const chartEl = h("div", { class: "chart chart-tall", role: "img", "aria-label": "Sankey diagram of stage moves" });
   if (state.sankeyChart) state.sankeyChart.dispose();
   state.sankeyChart = draw(chartEl, sankeyOption(links, stages));
-  charts.add(state.sankeyChart);
   const top = [...links].sort((a, b) => b.count - a.count).slice(0, 12);
   return [
     picker,
@@ -281,8 +298,7 @@ async function sankey(model, state, charts, redraw) {
   ];
 }
 
-async function cohortView(model, products, charts) {
-  const result = await get(ENDPOINTS.cohorts, { query: { model, period: "week" } });
+function cohortView(result, products, charts) {
   if (result.state !== "ok") return notOk(result, "Cohorts", `GET ${ENDPOINTS.cohorts}`);
   const { cohorts, stages, retention } = normCohorts(result.data, products);
   if (!cohorts.length) return empty("No cohorts yet", "Cohorts group customers by the week they entered.");
@@ -302,8 +318,7 @@ async function cohortView(model, products, charts) {
   return nodes;
 }
 
-async function coverageView(model, name) {
-  const result = await get(ENDPOINTS.coverage, { query: { model } });
+function coverageView(result, name) {
   if (result.state !== "ok") return notOk(result, "Content coverage", `GET ${ENDPOINTS.coverage}`);
   const rows = normCoverage(result.data).filter((r) => r.customers > 0 || r.experiences > 0);
   if (!rows.length) return empty("Nothing to cover yet", "Coverage compares content per stage with the customers there.");
