@@ -15,9 +15,8 @@ from waymark.api._openapi import openapi_document
 from waymark.api.app import create_app
 from waymark.api.journeys import routes as journey_routes
 from waymark.core.clock import FakeClock
-from waymark.identity.api import IdentityService
-from waymark.journey.api import JourneyService, load_model
-from waymark.runtime.services import Services
+from waymark.core.settings import Settings
+from waymark.runtime.services import FeatureStores, Services, build_services
 from waymark.store.duckdb.journey import DuckDBJourneyStore
 from waymark.store.duckdb.store import DuckDBStore
 
@@ -25,18 +24,16 @@ AUTH = {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).d
 
 
 @pytest.fixture
-def wired(services: Services, store: DuckDBStore, clock: FakeClock) -> Services:
-    identity = IdentityService()
-    journeys = JourneyService(
-        [load_model("hourglass"), load_model("buy-own-advocate")],
-        store=DuckDBJourneyStore(store.db),
+def wired(settings: Settings, store: DuckDBStore, clock: FakeClock) -> Services:
+    """The runtime's own wiring (identity, then journeys), with the models chosen by a
+    journeys.yaml in the data directory and the journey state in DuckDB."""
+    (settings.data_dir / "journeys.yaml").write_text("models: [hourglass, buy-own-advocate]\n")
+    return build_services(
+        settings,
+        event_log=store.events,
+        stores=FeatureStores(journeys=DuckDBJourneyStore(store.db)),
         clock=clock,
     )
-    identity.subscribe(journeys.on_resolved)
-    services.pipeline.processors.append(identity)
-    services.identity = identity
-    services.journeys = journeys
-    return services
 
 
 @pytest.fixture

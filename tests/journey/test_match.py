@@ -141,3 +141,31 @@ def test_every_condition_means_the_same_in_sql_and_python(
     tests = [compile_condition(c) for c in conds]
     expected = [(e.seq, *(t(e) for t in tests)) for e in batch]
     assert rows == expected
+
+
+@settings(max_examples=10, deadline=None)
+@given(batch=events(count=60), extra=models())
+def test_one_query_for_several_models_equals_one_per_model(
+    batch: list[Event], extra: JourneyModel
+) -> None:
+    chosen = [*(load_model(n) for n in SHIPPED_MODELS), extra]
+    arrow = events_to_arrow(batch).to_batches()[0]
+    ids = pa.array([f"p{e.seq % 3}" for e in batch])
+    together, _ = evidence_tables(chosen, [(arrow, ids)])
+    for model, table in zip(chosen, together, strict=True):
+        (alone,), _ = evidence_tables([model], [(arrow, ids)])
+        # profiles come in any order, each profile's rows in time order
+        assert _by_profile(table) == _by_profile(alone)
+
+
+def _by_profile(table: pa.Table) -> dict[str, list[dict[str, object]]]:
+    rows: dict[str, list[dict[str, object]]] = {}
+    previous = None
+    for row in table.to_pylist():
+        profile = str(row["profile_id"])
+        assert profile == previous or profile not in rows  # each profile's rows together
+        rows.setdefault(profile, []).append(row)
+        previous = profile
+    for found in rows.values():
+        assert found == sorted(found, key=lambda r: (r["ts"], r["seq"], r["pos"]))
+    return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -103,7 +104,8 @@ def test_identity_wiring_merges_then_places(db: Database) -> None:
 @given(batch=events(count=50))
 def test_rebuild_through_the_store_equals_streaming(tmp_path: Path, batch: list[Event]) -> None:
     labels = [f"p{e.seq % 3}" for e in batch]
-    database = Database.open(tmp_path / f"d{id(batch)}")
+    # a fresh directory per example (hypothesis reuses tmp_path)
+    database = Database.open(Path(tempfile.mkdtemp(dir=tmp_path)) / "data")
     try:
         streamed = JourneyService(SHIPPED, store=DuckDBJourneyStore(database))
         streamed.observe(batch, labels)

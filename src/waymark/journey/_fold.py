@@ -31,8 +31,8 @@ def _group_starts(keys: np.ndarray) -> np.ndarray:
 
 
 def fold(rules: ModelRules, evidence: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """(states, transitions) of one model from its evidence rows sorted by (profile, ts, seq,
-    pos), with the columns produced by ``_sql.evidence_query``."""
+    """(states, transitions) of one model from its evidence rows, grouped by profile and in
+    (ts, seq, pos) order within a profile (as ``_rebuild.evidence_tables`` gives them)."""
     n = evidence.num_rows
     if n == 0:
         return STATES.empty_table(), TRANSITIONS.empty_table()
@@ -91,10 +91,10 @@ def fold(rules: ModelRules, evidence: pa.Table) -> tuple[pa.Table, pa.Table]:
         first_buy[p_code[first_row]] < n, ts[np.minimum(first_buy[p_code[first_row]], n - 1)], 0
     )
     no_key_buy = bought_at == np.iinfo(np.int64).max
-    purchased_at = np.where(
-        no_key_buy & brand_group & (first_buy[p_code[first_row]] < n), profile_first_buy, bought_at
-    )
-    purchased_known = ~no_key_buy | (brand_group & (first_buy[p_code[first_row]] < n))
+    # the brand journey counts the profile's first purchase of anything (its own included)
+    profile_has_buy = first_buy[p_code[first_row]] < n
+    purchased_at = np.where(brand_group & profile_has_buy, profile_first_buy, bought_at)
+    purchased_known = ~no_key_buy | (brand_group & profile_has_buy)
 
     moves = _moves(
         rules,
@@ -119,19 +119,36 @@ def fold(rules: ModelRules, evidence: pa.Table) -> tuple[pa.Table, pa.Table]:
 
 
 class _Moves:
-    """What the loop found, per group (key) that was placed, and per transition."""
+    """What the loop found: every transition (in group, then time order), and per group that
+    was placed, its level at the end. The rest of each group's state follows from its
+    transitions: the stage and since of the last one, the furthest of all."""
 
     def __init__(self) -> None:
-        self.group: list[int] = []
-        self.stage: list[int] = []
-        self.furthest: list[int] = []
-        self.entered: list[int] = []
-        self.level: list[int] = []
         self.t_group: list[int] = []
         self.t_n: list[int] = []
         self.t_from: list[int] = []
         self.t_to: list[int] = []
         self.t_row: list[int] = []
+        self.t_ts: list[int] = []
+        self.end_level: list[int] = []
+
+    def final(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(group, stage, furthest, entered, level) per placed group."""
+        group = np.asarray(self.t_group, dtype=np.int64)
+        to = np.asarray(self.t_to, dtype=np.int64)
+        ts = np.asarray(self.t_ts, dtype=np.int64)
+        if len(group) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty, empty, empty
+        starts = np.flatnonzero(_group_starts(group))
+        ends = np.append(starts[1:], len(group)) - 1
+        return (
+            group[starts],
+            to[ends],
+            np.maximum.reduceat(to, starts),
+            ts[ends],
+            np.asarray(self.end_level, dtype=np.int64),
+        )
 
 
 def _moves(
@@ -145,58 +162,51 @@ def _moves(
     eligible: np.ndarray,
 ) -> _Moves:
     placed = target != _NONE
-    groups = group[placed].tolist()
-    targets = target[placed].tolist()
-    levels = level[placed].tolist()
-    times = ts_sorted[placed].tolist()
-    rows = order[placed].tolist()
-    bought = eligible[placed].tolist()
     first_post = rules.first_post
     back_after = rules.back_after
     out = _Moves()
+    add_group, add_n, add_from = out.t_group.append, out.t_n.append, out.t_from.append
+    add_to, add_row, add_ts = out.t_to.append, out.t_row.append, out.t_ts.append
+    end_level = out.end_level.append
     current_group = -1
-    stage = furthest = entered = last_current = lvl = _NONE
+    stage = last_current = lvl = _NONE
     count = 0
-
-    def flush() -> None:
-        if current_group >= 0 and stage != _NONE:
-            out.group.append(current_group)
-            out.stage.append(stage)
-            out.furthest.append(furthest)
-            out.entered.append(entered)
-            out.level.append(lvl)
-
     for g, t, lv, ts, r, is_bought in zip(
-        groups, targets, levels, times, rows, bought, strict=True
+        group[placed].tolist(),
+        target[placed].tolist(),
+        level[placed].tolist(),
+        ts_sorted[placed].tolist(),
+        order[placed].tolist(),
+        eligible[placed].tolist(),
+        strict=True,
     ):
         if g != current_group:
-            flush()
+            if current_group >= 0:
+                end_level(lvl)
             current_group = g
-            stage = furthest = _NONE
-            entered = last_current = 0
-            lvl = _NONE
+            stage = _NONE
             count = 0
-        if stage == _NONE or t > stage:
-            pass
         elif t == stage:
             last_current = ts
-            lvl = max(lvl, lv)
+            if lv > lvl:  # noqa: PLR1730  (max() costs a call per row here)
+                lvl = lv
             continue
-        elif (is_bought and stage >= first_post and t < first_post) or (
-            ts - last_current < back_after
+        elif t < stage and (
+            (is_bought and stage >= first_post and t < first_post) or ts - last_current < back_after
         ):
             continue  # owners stay post-purchase; moving back waits for a quiet time
-        out.t_group.append(g)
-        out.t_n.append(count)
-        out.t_from.append(stage)
-        out.t_to.append(t)
-        out.t_row.append(r)
+        add_group(g)
+        add_n(count)
+        add_from(stage)
+        add_to(t)
+        add_row(r)
+        add_ts(ts)
         count += 1
         stage = t
-        furthest = max(furthest, t)
-        entered = last_current = ts
+        last_current = ts
         lvl = lv
-    flush()
+    if current_group >= 0:
+        end_level(lvl)
     return out
 
 
@@ -217,10 +227,8 @@ def _tables(
     level_names = pa.array([lv.name for s in model.stages for lv in s.levels] or [""], pa.string())
     level_base = np.cumsum([0] + [len(s.levels) for s in model.stages])
 
-    g = np.asarray(moves.group, dtype=np.int64)
+    g, stage, furthest, entered, lvl = moves.final()
     rows = first_row[g]
-    stage = np.asarray(moves.stage, dtype=np.int64)
-    lvl = np.asarray(moves.level, dtype=np.int64)
     has_level = lvl != _NONE
     level_idx = np.where(has_level, level_base[stage] + np.maximum(lvl, 0), 0)
     ts_type = pa.timestamp("us")
@@ -230,8 +238,8 @@ def _tables(
             "profile_id": profile.take(pa.array(rows)).cast(pa.string()),
             "product": product.take(pa.array(rows)).cast(pa.string()),
             "stage": names.take(pa.array(stage)),
-            "furthest": names.take(pa.array(np.asarray(moves.furthest, dtype=np.int64))),
-            "entered_at": pa.array(np.asarray(moves.entered, dtype=np.int64)).cast(ts_type),
+            "furthest": names.take(pa.array(furthest)),
+            "entered_at": pa.array(entered).cast(ts_type),
             "last_evidence_at": pa.array(last_ev[g]).cast(ts_type),
             "purchased_at": pa.array(purchased_at[g], mask=~purchased_known[g]).cast(ts_type),
             "level": pa.array(

@@ -172,8 +172,8 @@ class ProfileMachine:
                 profile_id,
                 product,
                 key,
-                # the brand journey counts any purchase as its own
-                key.purchased if product != BRAND or key.purchased != NONE else self.any_purchase,
+                # the brand journey counts any purchase as its own: the first one
+                key.purchased if product != BRAND else self.any_purchase,
             )
             for product, key in self.keys.items()
             if key.stage != NONE

@@ -8,12 +8,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from waymark.journey._fold import fold
 from waymark.journey._machine import ModelRules
-from waymark.journey._sql import CATALOG, evidence_query
+from waymark.journey._sql import CALLS, catalog_relation, evidence_query
 from waymark.journey._tables import EVIDENCE, STATES, TRANSITIONS
 from waymark.journey.contracts import JourneyModel
 
@@ -35,20 +36,23 @@ def evidence_tables(
     models: Sequence[JourneyModel],
     batches: Iterable[tuple[pa.RecordBatch, pa.Array]],
 ) -> tuple[list[pa.Table], int]:
-    """One table of evidence rows per model, sorted by (profile, time, seq, position), and the
-    number of events read.
+    """One table of evidence rows per model, grouped by profile and in (time, seq, position)
+    order within a profile, and the number of events read.
 
     ``batches`` pairs each scanned batch (``EVENT_SCHEMA`` columns) with the resolved profile
-    id of each of its rows (a string array of the same length).
+    id of each of its rows (a string array of the same length). One query per batch finds the
+    evidence of every model at once (each event and JSON path read once); the rows are sorted
+    once, then split per model and per product.
     """
+    query = evidence_query(models, _RELATION)
     con = duckdb.connect()
     events = 0
+    parts: list[pa.Table] = []
     try:
-        queries = [evidence_query(m, _RELATION)[0] for m in models]
-        for model in models:
+        con.register(CALLS, query.calls)
+        for m, model in enumerate(models):
             if model.content.catalog and model.content.rules:
-                con.register(CATALOG, _catalog(model))
-        parts: list[list[pa.Table]] = [[] for _ in models]
+                con.register(catalog_relation(m), _catalog(model))
         for batch, profile_ids in batches:
             if len(profile_ids) != batch.num_rows:
                 raise ValueError("one profile id per event is needed")
@@ -58,29 +62,76 @@ def evidence_tables(
             )
             con.register(_RELATION, table)
             try:
-                for m, sql in enumerate(queries):
-                    parts[m].append(con.sql(sql).to_arrow_table())
+                parts.append(con.sql(query.sql).to_arrow_table())
             finally:
                 con.unregister(_RELATION)
-        out: list[pa.Table] = []
-        for tables in parts:
-            if not tables:
-                out.append(pa.table({}))
-                continue
-            table = pa.concat_tables(tables)
-            order = pc.sort_indices(
-                table,
-                sort_keys=[
-                    ("profile_id", "ascending"),
-                    ("ts", "ascending"),
-                    ("seq", "ascending"),
-                    ("pos", "ascending"),
-                ],
-            )
-            out.append(table.take(order))
-        return out, events
     finally:
         con.close()
+    if not parts:
+        return [_empty_evidence(model) for model in models], events
+    found = pa.concat_tables(parts).combine_chunks()
+    # Group by profile in time order. Any order of profiles will do, so sort by dictionary
+    # codes (integers) instead of the id strings.
+    codes = pc.dictionary_encode(found.column("profile_id")).combine_chunks().indices
+    order = np.lexsort(
+        (
+            found.column("seq").to_numpy(),
+            found.column("ts").to_numpy(),
+            codes.to_numpy(zero_copy_only=False),
+        )
+    )
+    return [
+        _per_model(found, order, m, query.leveled[m], query.product_group[m])
+        for m in range(len(models))
+    ], events
+
+
+def _empty_evidence(model: JourneyModel) -> pa.Table:
+    leveled = {f"lv_{i}": pa.array([], pa.int64()) for i, s in enumerate(model.stages) if s.levels}
+    return pa.table(
+        {
+            "profile_id": pa.array([], pa.string()),
+            "ts": pa.array([], pa.int64()),
+            "seq": pa.array([], pa.int64()),
+            "message_id": pa.array([], pa.string()),
+            "purchase": pa.array([], pa.bool_()),
+            "mask": pa.array([], pa.int64()),
+            **leveled,
+            "product": pa.array([], pa.string()),
+            "pos": pa.array([], pa.int64()),
+        }
+    )
+
+
+def _per_model(
+    found: pa.Table, order: np.ndarray, m: int, leveled: tuple[int, ...], group: int
+) -> pa.Table:
+    """The ``m``-th model's rows: events that are its evidence, in ``order``, one row per
+    product they name. Each column is taken once, through the combined indices."""
+    keep = pc.and_(
+        pc.or_(pc.not_equal(found.column(f"mask{m}"), 0), found.column(f"purchase{m}")),
+        pc.is_valid(found.column(f"products{group}")),
+    ).to_numpy(zero_copy_only=False)
+    rows = order[keep[order]]
+    lists = found.column(f"products{group}").combine_chunks().take(pa.array(rows))
+    parents = pc.list_parent_indices(lists).to_numpy()
+    offsets = lists.offsets.to_numpy()
+    # position in its event's product list: flat index minus where that list starts
+    pos = np.arange(len(parents), dtype=np.int64) + offsets[0] - offsets[parents]
+    take = pa.array(rows[parents])
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        "profile_id": found.column("profile_id").take(take),
+        "ts": found.column("ts").take(take),
+        "seq": found.column("seq").take(take),
+        "message_id": found.column("message_id").take(take),
+        "purchase": found.column(f"purchase{m}").take(take),
+        "mask": found.column(f"mask{m}").take(take),
+    }
+    for i in leveled:
+        columns[f"lv_{i}"] = found.column(f"lv{m}_{i}").take(take)
+    columns["product"] = pc.list_flatten(lists)
+    columns["pos"] = pa.array(pos)
+    return pa.table(columns)
 
 
 def _catalog(model: JourneyModel) -> pa.Table:

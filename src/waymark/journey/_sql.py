@@ -13,15 +13,25 @@ materialised so DuckDB does not evaluate the expressions again in the filters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from waymark.journey.contracts import BRAND, Condition, EvidenceRule, JourneyModel
+import pyarrow as pa
+
+from waymark.journey.contracts import (
+    BRAND,
+    Condition,
+    EvidenceRule,
+    JourneyModel,
+    ProductConfig,
+)
 
 _NUMBER_TYPES: Final = "('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"
 _PRODUCT_TYPES: Final = "('VARCHAR', 'BIGINT', 'UBIGINT', 'HUGEINT')"
 CATALOG: Final = "_journey_catalog"
-"""Relation of (content_id, stage_pos, level_pos) when the model has a content catalog."""
+"""Prefix of the relations of (content_id, stage_pos, level_pos), one per model with a
+content catalog."""
 
 
 def _lit(value: str) -> str:
@@ -187,8 +197,10 @@ class _Content:
     """Level expressions per stage with levels."""
 
 
-def _content_parts(model: JourneyModel, paths: Paths) -> _Content:
-    """Evidence from content tagged with a stage (a property, or the catalog)."""
+def _content_parts(model: JourneyModel, paths: Paths, m: int = 0) -> _Content:
+    """Evidence from content tagged with a stage (a property, or the catalog ``cat{m}``), for
+    the ``m``-th model of the query (its content flag is the column ``content_hit{m}``)."""
+    hit, cat = f"content_hit{m}", f"cat{m}"
     content = model.content
     if not content.rules:
         return _Content("false", "0", {})
@@ -204,71 +216,204 @@ def _content_parts(model: JourneyModel, paths: Paths) -> _Content:
             continue
         by_name = " ".join(f"WHEN {_lit(lv.name)} THEN {j}" for j, lv in enumerate(stage.levels))
         levels[i] = [
-            f"CASE WHEN content_hit AND coalesce({tag} = {_lit(stage.name)}, false) THEN "
+            f"CASE WHEN {hit} AND coalesce({tag} = {_lit(stage.name)}, false) THEN "
             f"(CASE {level} {by_name} ELSE -1 END) ELSE -1 END"
         ]
     if content.catalog:
-        mask = f"({mask} | coalesce(CAST(1 AS BIGINT) << cat.stage_pos, 0))"
+        mask = f"({mask} | coalesce(CAST(1 AS BIGINT) << {cat}.stage_pos, 0))"
         for i, exprs in levels.items():
             exprs.append(
-                f"coalesce(CASE WHEN content_hit AND cat.stage_pos = {i} "
-                "THEN cat.level_pos END, -1)"
+                f"coalesce(CASE WHEN {hit} AND {cat}.stage_pos = {i} THEN {cat}.level_pos END, -1)"
             )
     matched = _any(content.rules, paths)
-    return _Content(matched, f"(CASE WHEN content_hit THEN {mask} ELSE 0 END)", levels)
+    return _Content(matched, f"(CASE WHEN {hit} THEN {mask} ELSE 0 END)", levels)
 
 
-def evidence_query(model: JourneyModel, relation: str) -> tuple[str, tuple[int, ...]]:
-    """(SQL, positions of the stages with levels, in the order of their ``lv_`` columns)."""
+def catalog_relation(m: int) -> str:
+    """The relation holding the ``m``-th model's content catalog."""
+    return f"{CATALOG}{m}"
+
+
+def _calls(models: Sequence[JourneyModel]) -> str:
+    """Events some rule of some model could match, by call type and name only: one ``IN`` per
+    call type, so the first step filters cheaply."""
+    names: dict[str, set[str]] = {}
+    any_of: set[str] = set()
+    wildcard = False
+    for rule in (r for model in models for r in _all_rules(model)):
+        if rule.events:
+            names.setdefault("track", set()).update(rule.events)
+        elif rule.names:
+            for kind in (rule.type,) if rule.type else ("page", "screen"):
+                names.setdefault(kind, set()).update(rule.names)
+        elif rule.type is not None:
+            any_of.add(rule.type)
+        else:
+            wildcard = True
+    if wildcard:
+        return "true"
+    parts = [f'"type" IN ({", ".join(_lit(t) for t in sorted(any_of))})'] if any_of else []
+    for kind, listed in sorted(names.items()):
+        if kind in any_of:
+            continue
+        column = '"event"' if kind == "track" else '"name"'
+        options = ", ".join(_lit(n) for n in sorted(listed))
+        parts.append(f'("type" = {_lit(kind)} AND {column} IN ({options}))')
+    return " OR ".join(parts) or "false"
+
+
+CALLS: Final = "_journey_calls"
+"""The relation of ``Query.calls``."""
+
+
+def _static(rule: EvidenceRule) -> bool:
+    """A rule decided by the call type and name alone (most rules): it goes in the calls
+    table, joined once, instead of being an expression evaluated on every row."""
+    return not rule.where and bool(rule.events or rule.names)
+
+
+def _call_keys(rule: EvidenceRule) -> list[tuple[str, str]]:
+    if rule.events:
+        return [("track", e) for e in rule.events]
+    kinds = (rule.type,) if rule.type else ("page", "screen")
+    return [(k, n) for k in kinds if k is not None for n in rule.names]
+
+
+def _calls_table(models: Sequence[JourneyModel]) -> pa.Table:
+    """Per (call type, name) that some static rule names, per model ``m``: ``smask{m}`` (the
+    stages those rules show), ``spurchase{m}``, ``scontent{m}`` and ``slv{m}_{stage}`` (the
+    highest level they show)."""
+    keys = sorted(
+        {k for model in models for r in _all_rules(model) if _static(r) for k in _call_keys(r)}
+    )
+    index = {k: n for n, k in enumerate(keys)}
+    columns: dict[str, list[object]] = {
+        "call_type": [k[0] for k in keys],
+        "call_name": [k[1] for k in keys],
+    }
+    for m, model in enumerate(models):
+        mask = [0] * len(keys)
+        purchase = [False] * len(keys)
+        content = [False] * len(keys)
+        levels = {i: [-1] * len(keys) for i, st in enumerate(model.stages) if st.levels}
+        for i, stage in enumerate(model.stages):
+            for rule in filter(_static, stage.evidence):
+                lv = stage.level_index(rule.level)
+                for key in _call_keys(rule):
+                    mask[index[key]] |= 1 << i
+                    if i in levels:
+                        levels[i][index[key]] = max(levels[i][index[key]], lv)
+        for rule in filter(_static, model.purchase):
+            for key in _call_keys(rule):
+                purchase[index[key]] = True
+        for rule in filter(_static, model.content.rules):
+            for key in _call_keys(rule):
+                content[index[key]] = True
+        columns[f"smask{m}"] = list(mask)
+        columns[f"spurchase{m}"] = list(purchase)
+        columns[f"scontent{m}"] = list(content)
+        for i, values in levels.items():
+            columns[f"slv{m}_{i}"] = list(values)
+
+    def kind(name: str) -> pa.DataType:
+        if name.startswith("call_"):
+            return pa.string()
+        return pa.int64() if name.startswith(("smask", "slv")) else pa.bool_()
+
+    return pa.table({name: pa.array(values, kind(name)) for name, values in columns.items()})
+
+
+def _absent(column: str) -> str:
+    """The value of a calls-table column for a call no static rule names."""
+    if column.startswith(("spurchase", "scontent")):
+        return "false"
+    return "-1" if column.startswith("slv") else "0"
+
+
+def _dynamic_any(rules: tuple[EvidenceRule, ...], paths: Paths) -> str:
+    return _any(tuple(r for r in rules if not _static(r)), paths)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query for several models: one row per event that is evidence for some model, with
+    per model ``m`` the columns ``purchase{m}``, ``mask{m}``, ``lv{m}_{stage}`` and
+    ``products{g}`` (``g`` = ``product_group[m]``: models naming products the same way share
+    it)."""
+
+    sql: str
+    leveled: tuple[tuple[int, ...], ...]
+    product_group: tuple[int, ...]
+    calls: pa.Table
+    """Register as ``CALLS`` before running ``sql``."""
+
+
+def evidence_query(models: Sequence[JourneyModel], relation: str) -> Query:
+    """The evidence of every model over ``relation``, reading each event and JSON path once."""
     paths = Paths(columns=True)
-    content = _content_parts(model, paths)
-    bits = [
-        f"(CASE WHEN {_any(stage.evidence, paths)} THEN {1 << i} ELSE 0 END)"
-        for i, stage in enumerate(model.stages)
-        if stage.evidence
-    ]
-    leveled = tuple(i for i, s in enumerate(model.stages) if s.levels)
-    level_cols: list[str] = []
-    for i in leveled:
-        stage = model.stages[i]
-        exprs = [
-            f"CASE WHEN {rule_sql(rule, paths)} THEN {stage.level_index(rule.level)} ELSE -1 END"
-            for rule in stage.evidence
-            if rule.level is not None
+    contents = [_content_parts(model, paths, m) for m, model in enumerate(models)]
+    columns: list[str] = []
+    leveled_all: list[tuple[int, ...]] = []
+    groups: dict[ProductConfig, int] = {}
+    product_group: list[int] = []
+    joins: list[str] = []
+    for m, (model, content) in enumerate(zip(models, contents, strict=True)):
+        bits = [
+            f"(CASE WHEN {_dynamic_any(stage.evidence, paths)} THEN {1 << i} ELSE 0 END)"
+            for i, stage in enumerate(model.stages)
+            if any(not _static(r) for r in stage.evidence)
         ]
-        exprs.extend(content.levels.get(i, []))
-        level_cols.append(f"greatest(-1, {', '.join(exprs) or '-1'}) AS lv_{i}")
-    purchase = _any(model.purchase, paths)
-    products = _product_sql(model, paths)
-    catalog = model.content.catalog
-    cat_join = ""
-    if catalog and model.content.rules:
-        id_kind, id_text = paths.kind_text(("properties", model.content.id_property))
-        cat_join = (
-            f"LEFT JOIN {CATALOG} AS cat ON {id_kind} = 'VARCHAR' AND cat.content_id = {id_text}"
-        )
-    calls = " OR ".join(_call_sql(r) for r in _all_rules(model)) or "false"
-    select_levels = "".join(f", {c}" for c in level_cols)
-    outer_levels = "".join(f", lv_{i}" for i in leveled)
+        columns.append(f"(spurchase{m} OR {_dynamic_any(model.purchase, paths)}) AS purchase{m}")
+        columns.append(f"(smask{m} | {' | '.join(bits) or '0'} | {content.mask}) AS mask{m}")
+        leveled = tuple(i for i, s in enumerate(model.stages) if s.levels)
+        for i in leveled:
+            stage = model.stages[i]
+            exprs = [f"slv{m}_{i}"]
+            exprs += [
+                f"CASE WHEN {rule_sql(rule, paths)} THEN {stage.level_index(rule.level)} "
+                "ELSE -1 END"
+                for rule in stage.evidence
+                if rule.level is not None and not _static(rule)
+            ]
+            exprs.extend(content.levels.get(i, []))
+            columns.append(f"greatest(-1, {', '.join(exprs)}) AS lv{m}_{i}")
+        leveled_all.append(leveled)
+        if model.product not in groups:
+            groups[model.product] = len(groups)
+            columns.append(f"{_product_sql(model, paths)} AS products{groups[model.product]}")
+        product_group.append(groups[model.product])
+        if model.content.catalog and model.content.rules:
+            id_kind, id_text = paths.kind_text(("properties", model.content.id_property))
+            joins.append(
+                f"LEFT JOIN {catalog_relation(m)} AS cat{m} "
+                f"ON {id_kind} = 'VARCHAR' AND cat{m}.content_id = {id_text}"
+            )
+    calls = _calls_table(models)
+    static = [c for c in calls.column_names if c not in ("call_type", "call_name")]
+    defaults = "".join(f", coalesce(s.{c}, {_absent(c)}) AS {c}" for c in static)
+    hits = "".join(
+        f", (scontent{m} OR {_dynamic_any(model.content.rules, paths)}) AS content_hit{m}"
+        for m, model in enumerate(models)
+    )
+    evidence = " OR ".join(f"mask{m} <> 0 OR purchase{m}" for m in range(len(models)))
+    select = "".join(f",\n           {c}" for c in columns)
     sql = f"""
 WITH cand AS MATERIALIZED (
-    SELECT profile_id, "timestamp", seq, message_id, "type", "event", "name", category,
-           channel, source, properties {paths.select()}
-    FROM {relation}
-    WHERE {calls}
+    SELECT e.profile_id, e."timestamp", e.seq, e.message_id, e."type", e."event", e."name",
+           e.category, e.channel, e.source, e.properties {paths.select()} {defaults}
+    FROM {relation} AS e
+    LEFT JOIN {CALLS} AS s
+      ON s.call_type = e."type"
+     AND s.call_name = (CASE WHEN e."type" = 'track' THEN e."event" ELSE e."name" END)
+    WHERE {_calls(models)}
 ), hits AS (
-    SELECT *, {content.matched} AS content_hit FROM cand
+    SELECT * {hits} FROM cand
 ), flagged AS MATERIALIZED (
-    SELECT profile_id, epoch_us("timestamp") AS ts, seq, message_id,
-           {purchase} AS purchase,
-           ({" | ".join(bits) or "0"} | {content.mask}) AS mask
-           {select_levels},
-           {products} AS products
-    FROM hits {cat_join}
+    SELECT profile_id, epoch_us("timestamp") AS ts, seq, message_id{select}
+    FROM hits {" ".join(joins)}
 )
-SELECT profile_id, ts, seq, message_id, purchase, mask{outer_levels},
-       UNNEST(products) AS product, UNNEST(range(len(products))) AS pos
-FROM flagged
-WHERE (mask <> 0 OR purchase) AND products IS NOT NULL
+SELECT * FROM flagged WHERE {evidence or "false"}
 """
-    return sql, leveled
+    return Query(
+        sql=sql, leveled=tuple(leveled_all), product_group=tuple(product_group), calls=calls
+    )
