@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench._report import Report
 
-MODULES = ("ingest", "identity", "journey", "sim", "analytics", "decide", "orchestrate")
+MODULES = ("ingest", "identity", "journey", "sim", "analytics", "decide", "orchestrate", "web")
 
 
 def main(argv: list[str]) -> int:

@@ -26,6 +26,7 @@ from waymark.api import (
 from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
 from waymark.core.errors import WaymarkError
 from waymark.runtime.services import Services
+from waymark.web import routes as web
 
 # One line per area; each module exposes routes() -> list[BaseRoute].
 ROUTE_MODULES = (
@@ -39,6 +40,7 @@ ROUTE_MODULES = (
     flows,
     journeys,
     privacy,
+    web,
 )
 
 
