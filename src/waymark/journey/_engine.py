@@ -58,9 +58,11 @@ class StreamingEngine:
             raise ValueError("observe needs one profile id per event")
         changes: list[StageChanged] = []
         late: set[tuple[str, int]] = set()
-        self._load([self.resolve(p) for p in set(profile_ids)])
+        if self._loader is not None:
+            self._load([self.resolve(p) for p in set(profile_ids)])
+        alias = self._alias
         for event, raw_id in zip(events, profile_ids, strict=True):
-            profile_id = self.resolve(raw_id)
+            profile_id = self.resolve(raw_id) if raw_id in alias else raw_id
             machines: list[ProfileMachine] | None = None
             ts = -1
             products: dict[ProductConfig, list[str]] = {}

@@ -123,45 +123,47 @@ class ProfileMachine:
         self.refold()
 
     def _apply(self, item: Evidence) -> None:
+        # the hot path of streaming: fields unpacked once, no calls but the dict lookups
+        ts, seq, _, product, raw, levels, purchase, message_id = item
         rules = self.rules
-        key = self.keys.get(item.product)
+        key = self.keys.get(product)
         if key is None:
-            key = self.keys[item.product] = KeyState()
-        if item.purchase:
+            key = self.keys[product] = KeyState()
+        if purchase:
             if key.purchased == NONE:
-                key.purchased = item.ts
+                key.purchased = ts
             if self.any_purchase == NONE:
-                self.any_purchase = item.ts
-        purchased = key.purchased != NONE or (item.product == BRAND and self.any_purchase != NONE)
-        mask = item.mask if purchased else item.mask & rules.pre_mask
-        if not item.mask:
+                self.any_purchase = ts
+        if not raw:
             return
-        key.last_evidence = max(key.last_evidence, item.ts)
+        if ts > key.last_evidence:  # noqa: PLR1730
+            key.last_evidence = ts
+        purchased = key.purchased != NONE or (product == BRAND and self.any_purchase != NONE)
+        mask = raw if purchased else raw & rules.pre_mask
         if not mask:
             return
         target = mask.bit_length() - 1
         level = NONE
-        for s, lv in item.levels:
+        for s, lv in levels:
             if s == target:
                 level = lv
         current = key.stage
         if current == NONE or target > current:
-            self._move(key, target, level, item)
+            pass
         elif target == current:
-            key.last_current = item.ts
-            key.level = max(key.level, level)
-        elif purchased and current >= rules.first_post and target < rules.first_post:
-            return  # owning the product does not un-happen
-        elif item.ts - key.last_current >= rules.back_after:
-            self._move(key, target, level, item)
-
-    @staticmethod
-    def _move(key: KeyState, target: int, level: int, item: Evidence) -> None:
-        key.history.append(Step(key.stage, target, item.ts, item.seq, item.message_id))
+            key.last_current = ts
+            if level > key.level:  # noqa: PLR1730
+                key.level = level
+            return
+        elif (purchased and current >= rules.first_post and target < rules.first_post) or (
+            ts - key.last_current < rules.back_after
+        ):
+            return  # owners stay post-purchase; moving back waits for a quiet time
+        key.history.append(Step(current, target, ts, seq, message_id))
         key.stage = target
-        key.furthest = max(key.furthest, target)
-        key.entered = item.ts
-        key.last_current = item.ts
+        if target > key.furthest:  # noqa: PLR1730
+            key.furthest = target
+        key.entered = key.last_current = ts
         key.level = level
 
     def states(self, profile_id: str) -> list[JourneyState]:
