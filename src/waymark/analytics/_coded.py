@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from waymark.analytics._journey_data import JourneyData
 from waymark.analytics._stages import stage_table
 from waymark.analytics.schemas import STATE_SCHEMA, TRANSITION_SCHEMA, require_columns
 from waymark.journey.contracts import JourneyModel
@@ -23,6 +24,8 @@ from waymark.journey.contracts import JourneyModel
 class Coded:
     products: list[str]
     """The product of each product code."""
+    transitions: pa.Table
+    states: pa.Table
 
 
 def _strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -47,14 +50,29 @@ def _micros(column: pa.ChunkedArray) -> pa.Array:
 def register_coded(
     con: duckdb.DuckDBPyConnection,
     model: JourneyModel,
-    transitions: pa.Table,
-    states: pa.Table,
+    journeys: JourneyData,
     *,
     product: str | None,
 ) -> Coded:
     """Register ``m`` (stages), ``t`` (jid, product, from_pos, to_pos, at_us, seq) and ``s``
-    (jid, product, pos, fpos, entered_us, last_us, purchased_us) for one model (and
-    product)."""
+    (jid, product, pos, fpos, entered_us, last_us, purchased_us) for one model (and product).
+    The encoding is made once per journey data, model and product."""
+    key = ("coded", model.name, product)
+    with journeys.lock:
+        coded = journeys.derived.get(key)
+        if coded is None:
+            coded = journeys.derived[key] = _encode(
+                model, journeys.transitions, journeys.states, product
+            )
+    con.register("m", stage_table(model))
+    con.register("t", coded.transitions)
+    con.register("s", coded.states)
+    return coded
+
+
+def _encode(
+    model: JourneyModel, transitions: pa.Table, states: pa.Table, product: str | None
+) -> Coded:
     require_columns(transitions, TRANSITION_SCHEMA, what="the transitions table")
     require_columns(states, STATE_SCHEMA, what="the states table")
     t, s = _narrow(transitions, model.name, product), _narrow(states, model.name, product)
@@ -76,10 +94,9 @@ def register_coded(
     n_products = max(len(products.dictionary), 1)
     jid = pid * n_products + prod
     names = model.stage_names
-    con.register("m", stage_table(model))
-    con.register(
-        "t",
-        pa.table(
+    return Coded(
+        products=[str(p) for p in products.dictionary.to_pylist()],
+        transitions=pa.table(
             {
                 "jid": jid[:both],
                 "product": prod[:both],
@@ -89,10 +106,7 @@ def register_coded(
                 "seq": t.column("seq").combine_chunks(),
             }
         ),
-    )
-    con.register(
-        "s",
-        pa.table(
+        states=pa.table(
             {
                 "jid": jid[both:],
                 "product": prod[both:],
@@ -104,7 +118,6 @@ def register_coded(
             }
         ),
     )
-    return Coded(products=[str(p) for p in products.dictionary.to_pylist()])
 
 
 def _narrow(table: pa.Table, model: str, product: str | None) -> pa.Table:

@@ -114,8 +114,7 @@ class Analytics:
             return _hourglass.hourglass(
                 cursors.new(),
                 journeys.model(model),
-                journeys.transitions,
-                journeys.states,
+                journeys,
                 as_of=as_of,
                 product=product,
                 config=self.config,
@@ -135,8 +134,7 @@ class Analytics:
             return _transitions.transitions(
                 cursors.new(),
                 journeys.model(model),
-                journeys.transitions,
-                journeys.states,
+                journeys,
                 product=product,
                 paths=paths,
             )

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from waymark.analytics._coded import CODED_STATUS_SQL, register_coded
+from waymark.analytics._journey_data import JourneyData
 from waymark.analytics._stages import as_of_micros
 from waymark.analytics.config import (
     AnalyticsConfig,
@@ -83,14 +83,13 @@ def _seconds(micros: float | None) -> float | None:
 def hourglass(
     con: duckdb.DuckDBPyConnection,
     model: JourneyModel,
-    transitions: pa.Table,
-    states: pa.Table,
+    journeys: JourneyData,
     *,
     as_of: datetime,
     product: str | None,
     config: AnalyticsConfig,
 ) -> HourglassReport:
-    coded = register_coded(con, model, transitions, states, product=product)
+    coded = register_coded(con, model, journeys, product=product)
     rows = con.execute(_SQL, {"as_of": as_of_micros(as_of)}).fetchall()
     by_product: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows:

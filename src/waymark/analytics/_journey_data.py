@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
@@ -21,6 +23,9 @@ class JourneyData:
     models: Sequence[JourneyModel]
     transitions: pa.Table
     states: pa.Table
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Encodings reports derive from the tables, kept with them (the tables never change)."""
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
     def from_states(

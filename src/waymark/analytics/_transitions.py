@@ -4,9 +4,9 @@ back), and the paths customers took before their first purchase."""
 from __future__ import annotations
 
 import duckdb
-import pyarrow as pa
 
 from waymark.analytics._coded import register_coded
+from waymark.analytics._journey_data import JourneyData
 from waymark.analytics.config import purchase_stage
 from waymark.analytics.contracts import (
     ENTRY,
@@ -46,13 +46,12 @@ def _kind(from_pos: int, to_pos: int) -> MoveKind:
 def transitions(
     con: duckdb.DuckDBPyConnection,
     model: JourneyModel,
-    transitions_table: pa.Table,
-    states: pa.Table,
+    journeys: JourneyData,
     *,
     product: str | None,
     paths: int = 10,
 ) -> TransitionsReport:
-    register_coded(con, model, transitions_table, states, product=product)
+    register_coded(con, model, journeys, product=product)
     names = list(model.stage_names)
     n = len(names)
     matrix = [[0] * n for _ in range(n + 1)]
