@@ -307,6 +307,7 @@ def test_streaming_equals_rebuild_on_the_shipped_models(
     _assert_same(SHIPPED, data)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(model=models(), data=streams(count=40))
 def test_streaming_equals_rebuild_on_random_models(

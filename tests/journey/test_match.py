@@ -50,6 +50,7 @@ def _sql(model: JourneyModel, batch: list[Event]) -> set[Row]:
     }
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(model=models(), batch=events(count=40))
 def test_sql_and_python_find_the_same_evidence(model: JourneyModel, batch: list[Event]) -> None:
@@ -125,6 +126,7 @@ def test_awareness_level_is_the_highest_shown() -> None:
     ]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(conds=st.lists(conditions(), min_size=1, max_size=16), batch=events(count=40))
 def test_every_condition_means_the_same_in_sql_and_python(
@@ -143,6 +145,7 @@ def test_every_condition_means_the_same_in_sql_and_python(
     assert rows == expected
 
 
+@pytest.mark.slow
 @settings(max_examples=10, deadline=None)
 @given(batch=events(count=60), extra=models())
 def test_one_query_for_several_models_equals_one_per_model(

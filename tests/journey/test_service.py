@@ -96,6 +96,7 @@ def test_identity_wiring_merges_then_places(db: Database) -> None:
     assert [s.stage for s in again.states("known")] == ["advocacy"]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=15,
     deadline=None,
