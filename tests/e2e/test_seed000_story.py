@@ -264,7 +264,9 @@ def test_seed_000_happy_journey_to_advocacy(world: World) -> None:
     )
     pid = w.profile(user_id=USER)["id"]
     assert pid == anonymous["id"]  # the Facebook visitor is the signed-in customer
-    first_touch = w.get(f"/api/v1/profiles/{pid}/events", limit=50)["events"][-1]
+    # the first event in log order: under the fake clock all timestamps are nearly equal
+    timeline = w.get(f"/api/v1/profiles/{pid}/events", limit=50)["events"]
+    first_touch = min(timeline, key=lambda e: e["seq"])
     assert first_touch["campaign"]["source"] == "facebook"  # it knows she came from Facebook
     w.wait_stage(pid, "evaluation")
 
