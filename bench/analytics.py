@@ -314,6 +314,13 @@ def bench_reports(report: Any, n_customers: int, products: int) -> None:
     journeys = JourneyData(models=[model], transitions=transitions, states=states)
     as_of = datetime(2026, 4, 1, tzinfo=UTC)
     engine = Analytics()
+
+    def cold() -> object:
+        # a fresh JourneyData: the integer encoding of the tables is part of the time
+        fresh = JourneyData(models=[model], transitions=transitions, states=states)
+        return engine.hourglass(fresh, as_of=as_of), engine.transitions(fresh)
+
+    cold_s, _ = _best(cold, 2)
     hourglass_s, hourglass = _best(lambda: engine.hourglass(journeys, as_of=as_of), 2)
     moves_s, moves = _best(lambda: engine.transitions(journeys), 2)
     python_s, python = _best(lambda: _python_reports(transitions, states, as_of), 1)
@@ -341,11 +348,12 @@ def bench_reports(report: Any, n_customers: int, products: int) -> None:
         "back, paths before purchase."
     )
     report.table(
-        ["report", "seconds", "x Python loop", "agrees with the Python loop"],
+        ["report (Waymark)", "seconds", "x Python loop", "agrees with the Python loop"],
         [
             ["hourglass, every product", hourglass_s, hourglass_s / python_s, ""],
             ["transitions + paths", moves_s, moves_s / python_s, ""],
-            ["both (Waymark)", total, total / python_s, "yes" if agree else "NO"],
+            ["both, tables already encoded", total, total / python_s, "yes" if agree else "NO"],
+            ["both, first call (encoding included)", cold_s, cold_s / python_s, ""],
             ["Python loop over the rows (baseline)", python_s, 1.0, ""],
         ],
     )

@@ -216,3 +216,15 @@ def test_funnel_over_the_simulator_equals_chdb(
         assert [s.count for s in result.steps] == expected
         if mode == "ordered":
             assert expected[3] > 0  # the simulation reaches purchase through these steps
+
+
+def test_reports_do_not_depend_on_the_order_of_the_history_rows(
+    analytics: Analytics, world: World, journeys: JourneyData
+) -> None:
+    shuffled = journeys.transitions.take(
+        np.random.default_rng(5).permutation(journeys.transitions.num_rows)
+    )
+    other = JourneyData(models=journeys.models, transitions=shuffled, states=journeys.states)
+    as_of = world.end
+    assert analytics.hourglass(other, as_of=as_of) == analytics.hourglass(journeys, as_of=as_of)
+    assert analytics.transitions(other) == analytics.transitions(journeys)

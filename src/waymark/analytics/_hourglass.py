@@ -10,6 +10,7 @@ import duckdb
 
 from waymark.analytics._coded import CODED_STATUS_SQL, register_coded
 from waymark.analytics._journey_data import JourneyData
+from waymark.analytics._journey_stats import StageStats, stage_stats
 from waymark.analytics._stages import as_of_micros
 from waymark.analytics.config import (
     AnalyticsConfig,
@@ -40,33 +41,14 @@ dropped AS (
     SELECT product, fpos AS pos, count(*) AS dropped FROM cur WHERE status <> 'active'
     GROUP BY ALL
 ),
-moves AS (
-    SELECT product, jid, to_pos, from_pos, at_us,
-        lead(at_us) OVER (PARTITION BY jid ORDER BY at_us, seq) AS next_us
-    FROM t
-),
-stays AS (
-    SELECT product, to_pos AS pos, count(DISTINCT jid) AS entered,
-        quantile_cont(next_us - at_us, 0.5) FILTER (WHERE next_us IS NOT NULL) AS median_us,
-        quantile_cont(next_us - at_us, 0.9) FILTER (WHERE next_us IS NOT NULL) AS p90_us
-    FROM moves GROUP BY ALL
-),
-moved AS (
-    SELECT product, from_pos AS pos, count(DISTINCT jid) AS moved FROM t
-    WHERE from_pos >= 0 AND to_pos > from_pos GROUP BY ALL
-),
 products AS (SELECT DISTINCT product FROM cur)
 SELECT p.product, m.pos,
     coalesce(now.customers, 0) AS customers, coalesce(now.active, 0) AS active,
     coalesce(now.stalled, 0) AS stalled, coalesce(now.lapsed, 0) AS lapsed,
-    coalesce(reached.reached, 0) AS reached, coalesce(stays.entered, 0) AS entered,
-    coalesce(moved.moved, 0) AS moved, coalesce(dropped.dropped, 0) AS dropped,
-    stays.median_us, stays.p90_us
+    coalesce(reached.reached, 0) AS reached, coalesce(dropped.dropped, 0) AS dropped
 FROM products p CROSS JOIN m
 LEFT JOIN now USING (product, pos)
 LEFT JOIN reached USING (product, pos)
-LEFT JOIN stays USING (product, pos)
-LEFT JOIN moved USING (product, pos)
 LEFT JOIN dropped USING (product, pos)
 ORDER BY p.product, m.pos
 """
@@ -91,22 +73,33 @@ def hourglass(
 ) -> HourglassReport:
     coded = register_coded(con, model, journeys, product=product)
     rows = con.execute(_SQL, {"as_of": as_of_micros(as_of)}).fetchall()
-    by_product: dict[str, list[tuple[Any, ...]]] = {}
+    stats = stage_stats(con, coded.transitions, max(len(coded.products), 1), len(model.stages))
+    by_product: dict[int, list[tuple[Any, ...]]] = {}
     for row in rows:
-        by_product.setdefault(coded.products[row[0]], []).append(row)
+        by_product.setdefault(row[0], []).append(row)
     products = [
-        _product(model, name, stage_rows, config) for name, stage_rows in by_product.items()
+        _product(
+            model, coded.products[code], code=code, rows=stage_rows, stats=stats, config=config
+        )
+        for code, stage_rows in by_product.items()
     ]
     products.sort(key=lambda p: (-p.customers, p.product))
     return HourglassReport(model=model.name, as_of=as_of, products=products)
 
 
 def _product(
-    model: JourneyModel, product: str, rows: list[tuple[Any, ...]], config: AnalyticsConfig
+    model: JourneyModel,
+    product: str,
+    *,
+    code: int,
+    rows: list[tuple[Any, ...]],
+    stats: StageStats,
+    config: AnalyticsConfig,
 ) -> ProductHourglass:
     stages: list[StageReport] = []
     for i, row in enumerate(rows):
-        (_, pos, customers, active, stalled, lapsed, reached, entered, moved, dropped) = row[:10]
+        (_, pos, customers, active, stalled, lapsed, reached, dropped) = row
+        entered, moved = int(stats.entered[code, pos]), int(stats.moved[code, pos])
         stage = model.stages[pos]
         nxt = rows[i + 1][6] if i + 1 < len(rows) else None
         stages.append(
@@ -123,8 +116,8 @@ def _product(
                 conversion_to_next=None if nxt is None else _share(nxt, reached),
                 moved_on=_share(moved, entered),
                 dropped=dropped,
-                median_seconds=_seconds(row[10]),
-                p90_seconds=_seconds(row[11]),
+                median_seconds=_seconds(stats.median_us.get((code, pos))),
+                p90_seconds=_seconds(stats.p90_us.get((code, pos))),
             )
         )
     reached_at = {s.stage: s.reached for s in stages}
