@@ -204,10 +204,10 @@ def journey_tables(n_customers: int, products: int, seed: int = 11) -> tuple[pa.
     model = load_model("hourglass")
     names = np.array(model.stage_names)
     n = n_customers + n_customers // 5  # a fifth of the customers follow a second product
-    profile = np.concatenate(
-        [np.arange(n_customers), rng.integers(0, n_customers, n - n_customers)]
-    )
-    product = rng.integers(0, products, n)
+    # one journey per (profile, product), as the engine keeps them
+    first = rng.integers(0, products, n_customers)
+    profile = np.concatenate([np.arange(n_customers), np.arange(n - n_customers)])
+    product = np.concatenate([first, (first[: n - n_customers] + 1) % products])
     pos = rng.choice(5, n, p=[0.4, 0.2, 0.15, 0.15, 0.1])
     at = T0_MS * 1000 + rng.integers(0, 60 * DAY_US, n)
     alive = np.ones(n, dtype=bool)

@@ -10,7 +10,7 @@ import duckdb
 
 from waymark.analytics._coded import CODED_STATUS_SQL, register_coded
 from waymark.analytics._journey_data import JourneyData
-from waymark.analytics._journey_stats import StageStats, stage_stats
+from waymark.analytics._journey_stats import StageStats, grouped, stage_stats
 from waymark.analytics._stages import as_of_micros
 from waymark.analytics.config import (
     AnalyticsConfig,
@@ -73,7 +73,8 @@ def hourglass(
 ) -> HourglassReport:
     coded = register_coded(con, model, journeys, product=product)
     rows = con.execute(_SQL, {"as_of": as_of_micros(as_of)}).fetchall()
-    stats = stage_stats(con, coded.transitions, max(len(coded.products), 1), len(model.stages))
+    history = grouped(coded.transitions)
+    stats = stage_stats(con, history, max(len(coded.products), 1), len(model.stages))
     by_product: dict[int, list[tuple[Any, ...]]] = {}
     for row in rows:
         by_product.setdefault(row[0], []).append(row)

@@ -46,23 +46,69 @@ def _journey_order(jid: I64, at: I64, seq: I64) -> I64 | None:
     return np.lexsort((seq, at, jid)).astype(np.int64)
 
 
-def stage_stats(
-    con: duckdb.DuckDBPyConnection, transitions: pa.Table, n_products: int, n_stages: int
-) -> StageStats:
+@dataclass(frozen=True)
+class History:
+    """The coded stage changes grouped by journey, in time order."""
+
+    jid: I64
+    product: I64
+    frm: I64
+    to: I64
+    at: I64
+    new: NDArray[np.bool_]
+    """True on a journey's first row."""
+    starts: I64
+
+
+def grouped(transitions: pa.Table) -> History:
     jid, product = _column(transitions, "jid"), _column(transitions, "product")
     frm, to = _column(transitions, "from_pos"), _column(transitions, "to_pos")
     at, seq = _column(transitions, "at_us"), _column(transitions, "seq")
     order = _journey_order(jid, at, seq)
     if order is not None:
         jid, product, frm, to, at = jid[order], product[order], frm[order], to[order], at[order]
+    new = np.ones(jid.shape[0], dtype=np.bool_)
+    new[1:] = jid[1:] != jid[:-1]
+    return History(
+        jid=jid,
+        product=product,
+        frm=frm,
+        to=to,
+        at=at,
+        new=new,
+        starts=np.flatnonzero(new).astype(np.int64),
+    )
+
+
+def paths_before(history: History, stage: int) -> pa.Table:
+    """(jid, i, to_pos) of the stage changes before each journey's first entry to ``stage``,
+    for the journeys that reached it."""
+    n = history.jid.shape[0]
+    if n == 0:
+        return pa.table({"jid": [], "i": [], "to_pos": []}, schema=_PATH_SCHEMA)
+    index = np.arange(n, dtype=np.int64)
+    journey = np.cumsum(history.new) - 1
+    i = index - history.starts[journey]
+    first = np.minimum.reduceat(np.where(history.to == stage, i, n), history.starts)
+    first[first == n] = -1
+    keep = i < first[journey]  # -1: the journey never reached the stage
+    return pa.table(
+        {"jid": history.jid[keep], "i": i[keep], "to_pos": history.to[keep]}, schema=_PATH_SCHEMA
+    )
+
+
+_PATH_SCHEMA = pa.schema([("jid", pa.int64()), ("i", pa.int64()), ("to_pos", pa.int64())])
+
+
+def stage_stats(
+    con: duckdb.DuckDBPyConnection, history: History, n_products: int, n_stages: int
+) -> StageStats:
+    jid, product, frm, to, at = history.jid, history.product, history.frm, history.to, history.at
+    new, starts = history.new, history.starts
     entered = np.zeros((n_products, n_stages), dtype=np.int64)
     moved = np.zeros((n_products, n_stages), dtype=np.int64)
-    n = jid.shape[0]
-    if n == 0:
+    if jid.shape[0] == 0:
         return StageStats(entered=entered, moved=moved, median_us={}, p90_us={})
-    new = np.ones(n, dtype=np.bool_)
-    new[1:] = jid[1:] != jid[:-1]
-    starts = np.flatnonzero(new)
     one = np.int64(1)
     seen = np.bitwise_or.reduceat(np.where(to >= 0, one << np.maximum(to, 0), 0), starts)
     forward = (frm >= 0) & (to > frm)

@@ -7,6 +7,7 @@ import duckdb
 
 from waymark.analytics._coded import register_coded
 from waymark.analytics._journey_data import JourneyData
+from waymark.analytics._journey_stats import grouped, paths_before
 from waymark.analytics.config import purchase_stage
 from waymark.analytics.contracts import (
     ENTRY,
@@ -23,14 +24,7 @@ GROUP BY ALL ORDER BY from_pos, to_pos
 """
 
 _PATHS = """
-WITH n AS (
-    SELECT jid, to_pos, row_number() OVER (PARTITION BY jid ORDER BY at_us, seq) AS i FROM t
-),
-firsts AS (SELECT jid, min(i) AS bought FROM n WHERE to_pos = $purchase GROUP BY ALL)
-SELECT path, count(*) AS c FROM (
-    SELECT n.jid, list(n.to_pos ORDER BY n.i) AS path
-    FROM n JOIN firsts USING (jid) WHERE n.i < firsts.bought GROUP BY ALL
-)
+SELECT path, count(*) AS c FROM (SELECT jid, list(to_pos ORDER BY i) AS path FROM p GROUP BY jid)
 GROUP BY path ORDER BY c DESC, path LIMIT $limit
 """
 
@@ -51,7 +45,7 @@ def transitions(
     product: str | None,
     paths: int = 10,
 ) -> TransitionsReport:
-    register_coded(con, model, journeys, product=product)
+    coded = register_coded(con, model, journeys, product=product)
     names = list(model.stage_names)
     n = len(names)
     matrix = [[0] * n for _ in range(n + 1)]
@@ -67,7 +61,8 @@ def transitions(
             )
         )
     purchase = model.stage_index(purchase_stage(model))
-    rows = con.execute(_PATHS, {"purchase": purchase, "limit": paths}).fetchall()
+    con.register("p", paths_before(grouped(coded.transitions), purchase))
+    rows = con.execute(_PATHS, {"limit": paths}).fetchall()
     return TransitionsReport(
         model=model.name,
         product=product,
