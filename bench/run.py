@@ -20,6 +20,7 @@ def main(argv: list[str]) -> int:
     wanted = argv or list(MODULES)
     report = Report()
     failed = 0
+    out = Path(__file__).with_name("results.md")
     for name in wanted:
         try:
             module = importlib.import_module(f"bench.{name}")
@@ -36,9 +37,9 @@ def main(argv: list[str]) -> int:
             report.section(f"{name}: FAILED")
             report.note("```\n" + traceback.format_exc()[-3000:] + "\n```")
             traceback.print_exc()
-    out = Path(__file__).with_name("results.md")
-    report.write(out)
-    print(f"bench: wrote {out}", file=sys.stderr)
+        # written after every module, so a run cut short still keeps what it measured
+        report.write(out)
+        print(f"bench: wrote {out} ({name} done)", file=sys.stderr)
     return 1 if failed else 0
 
 
