@@ -107,8 +107,15 @@ def _matches(
 ) -> NDArray[np.uint64]:
     """A bit per condition (event name, call type, where) for every row."""
     n = events.num_rows
-    mask = np.zeros(n, dtype=np.uint64)
+    # conditions on the event name alone share one lookup table of bits: one gather in all
+    table = np.zeros(len(names[1]) + 1, dtype=np.uint64)
     for k, (event, type_, where) in enumerate(conditions):
+        if event is not None and type_ is None and not where:
+            table[:-1] |= np.array([v == event for v in names[1]], dtype=np.uint64) << np.uint64(k)
+    mask = table[names[0]]
+    for k, (event, type_, where) in enumerate(conditions):
+        if event is not None and type_ is None and not where:
+            continue
         ok = np.ones(n, dtype=np.bool_)
         if event is not None:
             ok &= _lookup(names[0], names[1], _equals(event))

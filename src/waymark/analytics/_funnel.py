@@ -65,6 +65,18 @@ def _rows(frame: Frame, query: FunnelQuery, *, by_value: bool) -> Rows:
     n = len(query.steps)
     n_values = len(frame.labels)
     group = frame.profile * n_values + frame.value if by_value else frame.profile
+    if not query.exclusions and bool(np.all(np.bitwise_count(frame.mask) <= 1)):
+        # the usual case, every event matching at most one step: one row per event, its
+        # code read off the single bit (log2 is exact on powers of two)
+        keep = frame.mask != 0
+        if query.mode == "strict_order":
+            keep |= frame.action
+        rows = np.flatnonzero(keep)
+        mask = frame.mask[rows]
+        code = np.zeros(rows.shape[0], dtype=np.int64)
+        hit = mask != 0
+        code[hit] = np.log2(mask[hit].astype(np.float64)).astype(np.int64) + 1
+        return sort_rows(group[rows], frame.ts[rows], code)
     picks: list[np.ndarray] = []
     codes: list[np.ndarray] = []
     for k in range(n):
