@@ -117,3 +117,22 @@ def test_known_sequences(analytics: Analytics, mode: FunnelMode) -> None:
     expected, _ = _oracle(evs, list(query.steps), mode, 100_000_000, "1")
     assert counts == expected
     assert counts == {"ordered": [1, 1, 1, 0], "strict_order": [1, 1, 0, 0]}.get(mode, [1, 1, 1, 0])
+
+
+@pytest.mark.parametrize("mode", ["ordered", "strict_order", "strict_deduplication", "any_order"])
+def test_the_window_is_inclusive(analytics: Analytics, mode: FunnelMode) -> None:
+    """A chain exactly ``window`` long converts; one microsecond longer does not."""
+    evs = [
+        Ev(0, 0, "A", None, "web"),
+        Ev(0, 5_000_000, "B", None, "web"),
+        Ev(1, 0, "A", None, "web"),
+        Ev(1, 5_000_001, "B", None, "web"),
+        Ev(2, 7_000_000, "A", None, "web"),
+        Ev(2, 7_000_000, "B", None, "web"),  # same instant: window 0 still converts
+    ]
+    steps = [FunnelStep(event="A"), FunnelStep(event="B")]
+    for window in (0, 5):
+        query = FunnelQuery(steps=tuple(steps), window_seconds=window, mode=mode)
+        counts = [s.count for s in analytics.funnel(query, to_table(evs), profile="user_id").steps]
+        expected, _ = _oracle(evs, steps, mode, window * 1_000_000, "1")
+        assert counts == expected == [3, 2 if window == 5 else 1]
