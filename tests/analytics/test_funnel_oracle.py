@@ -14,7 +14,7 @@ from tests.analytics._oracle import chdb_counts
 from waymark.analytics.api import Analytics
 from waymark.analytics.contracts import FunnelMode, FunnelQuery, FunnelStep, WhereValue
 
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -136,3 +136,24 @@ def test_the_window_is_inclusive(analytics: Analytics, mode: FunnelMode) -> None
         counts = [s.count for s in analytics.funnel(query, to_table(evs), profile="user_id").steps]
         expected, _ = _oracle(evs, steps, mode, window * 1_000_000, "1")
         assert counts == expected == [3, 2 if window == 5 else 1]
+
+
+def test_strict_order_is_broken_by_another_action_but_not_by_identify(
+    analytics: Analytics,
+) -> None:
+    evs = [
+        Ev(0, 0, "A", None, "web"),
+        Ev(0, 1_000_000, "X", None, "web"),  # another action between the steps
+        Ev(0, 2_000_000, "B", None, "web"),
+        Ev(1, 0, "A", None, "web"),
+        Ev(1, 1_000_000, "X", None, "web", type="identify"),  # bookkeeping, not an action
+        Ev(1, 2_000_000, "B", None, "web"),
+        Ev(2, 0, "X", None, "web", type="page"),  # before the first step: harmless
+        Ev(2, 1_000_000, "A", None, "web"),
+        Ev(2, 2_000_000, "B", None, "web"),
+    ]
+    steps = [FunnelStep(event="A"), FunnelStep(event="B")]
+    query = FunnelQuery(steps=tuple(steps), window_seconds=60, mode="strict_order")
+    counts = [s.count for s in analytics.funnel(query, to_table(evs), profile="user_id").steps]
+    expected, _ = _oracle(evs, steps, "strict_order", 60_000_000, "1")
+    assert counts == expected == [3, 2]
