@@ -110,20 +110,22 @@ class GroupCommitter:
             for item in group:
                 loop.call_soon_threadsafe(_fail, item.future, error)
             return
-        for item, part in zip(
-            group, split_result(result, [len(i.events) for i in group]), strict=True
-        ):
-            loop.call_soon_threadsafe(_resolve, item.future, part)
         if self._on_commit is not None and result.stored:
             dup = set(result.duplicate_indexes)
             stored = [
                 msgspec.structs.replace(e, seq=result.first_seq + n)
                 for n, e in enumerate(e for i, e in enumerate(events) if i not in dup)
             ]
+            # processed before the requests are answered, so a 200 also means the profile and
+            # journeys reflect the events (read-your-writes); processing shares this thread
+            # with the next commit either way
             try:
                 self._on_commit(stored)
             except Exception:  # derived state lags; it catches up from the log on restart
                 log.exception("processing committed events failed")
+        sizes = [len(i.events) for i in group]
+        for item, part in zip(group, split_result(result, sizes), strict=True):
+            loop.call_soon_threadsafe(_resolve, item.future, part)
 
 
 def split_result(result: AppendResult, sizes: list[int]) -> list[AppendResult]:
