@@ -141,7 +141,9 @@ def test_reports_the_server_does_not_offer_show_empty_states_and_are_never_asked
     page.wait_for_function("() => !document.querySelector('main .loading')")
     for path in hidden:
         note = page.get_by_role("note").filter(has_text=path)
-        assert note.count() == 1, path
+        from playwright.sync_api import expect  # the module is imported only where Chromium runs
+
+        expect(note).to_have_count(1)  # waits: sections fill in after the loading marker goes
         assert "not available on this server yet" in note.inner_text()
         assert not [url for url in asked if path in url], f"{path} was requested"
     cohorts = page.locator("#cohorts").get_by_role("note")
