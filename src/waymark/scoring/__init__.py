@@ -1,0 +1,1 @@
+"""waymark.scoring: lead scores per person and account per product, aligned to journey stages."""
