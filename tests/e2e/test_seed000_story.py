@@ -439,8 +439,16 @@ def test_seed_000_happy_journey_to_advocacy(world: World) -> None:
     onboarding = w.message(pid, "onboarding", "getting-started")
     assert onboarding["status"] == "sent", onboarding
     assert EMAIL in str(w.mail_of(onboarding)["To"])
-    # KNOWN GAP (reported): the catalog has no onboarding experience for email, and a placement
-    # only filters experiences that list placements, so decide picks the review request here.
+    assert onboarding["experience_id"] == "onboarding-email", onboarding
+    welcome = w.mail_of(onboarding)
+    assert str(welcome["Subject"]) == "Ray, your Genius Kit has arrived: let's get started"
+    welcome_text = text_of(welcome)
+    assert "Getting started with your Genius Kit" in welcome_text
+    assert "install the Brightblocks app" in welcome_text
+    assert "https://brightblocks.example/start/genius-kit" in welcome_text
+    # getting-started help, not the review request (that one waits a few days, step 20)
+    assert "review" not in welcome_text.lower()
+    assert "facebook.com/brightblocks/reviews" not in welcome_text
 
     # 20. Three days after delivery: thank-you and a review request.
     w.at(START + timedelta(days=10))

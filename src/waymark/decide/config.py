@@ -96,7 +96,8 @@ class Experience(_Doc, frozen=True):
     products: tuple[str, ...] = ()
     """Products it is about; empty means brand-wide (all the customer's products count)."""
     placements: tuple[str, ...] = ()
-    """Empty: any placement on its channels."""
+    """Empty: any request on its channels, whatever placement it names. Listed: only requests
+    naming one of them (a request naming none does not get it)."""
     stages: dict[str, tuple[str, ...]] = {}
     """Model -> stages where it is eligible (the customer's current stage); empty: any."""
     conditions: Conditions = Conditions()
