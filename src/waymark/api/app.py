@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
 from waymark.api import (
+    activity,
     analytics,
     decide,
     events,
@@ -38,6 +39,7 @@ ROUTE_MODULES = (
     profiles,
     analytics,
     flows,
+    activity,
     journeys,
     privacy,
     web,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -124,12 +125,17 @@ def _limit(request: Request) -> int:
 )
 async def get_audience(request: Request) -> Response:
     q = request.query_params
-    page = _decider(request).audience(
-        request.path_params["name"],
-        now=services(request).clock.now(),
-        cursor=q.get("cursor"),
-        limit=_limit(request),
-        default_region=q.get("region") or None,
+    decider, limit = _decider(request), _limit(request)
+    now = services(request).clock.now()
+    # a page walks the profiles: off the event loop, so other requests go on meanwhile
+    page = await run_in_threadpool(
+        lambda: decider.audience(
+            request.path_params["name"],
+            now=now,
+            cursor=q.get("cursor"),
+            limit=limit,
+            default_region=q.get("region") or None,
+        )
     )
     return json_response(page)
 

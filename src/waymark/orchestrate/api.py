@@ -16,7 +16,7 @@ import random
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from waymark.core.events import Event
 from waymark.journey.api import SHIPPED_MODELS, load_model
 from waymark.journey.contracts import StageChanged
 from waymark.orchestrate import _triggers
+from waymark.orchestrate._activity import flows_activity
 from waymark.orchestrate._durations import format_duration
 from waymark.orchestrate._engine import SOURCE, Deps, Engine
 from waymark.orchestrate._flow import Flow, FlowSet, Target
@@ -45,6 +46,7 @@ from waymark.orchestrate.config import OrchestrateConfig, RetryPolicy
 from waymark.orchestrate.contracts import (
     AudienceJoined,
     FlowList,
+    FlowsActivity,
     FlowSummary,
     Inbox,
     MessageList,
@@ -318,6 +320,20 @@ class Orchestrator:
                 _summary(f, runs.get(f.id, {}), messages.get(f.id, {}))
                 for f in sorted(self._flows.all.values(), key=lambda f: f.id)
             ]
+        )
+
+    def activity(self, *, now: datetime, days: int) -> FlowsActivity:
+        """Every flow's runs and messages over the last ``days`` days."""
+        since = now - timedelta(days=days)
+        runs, messages = self._store.activity(since=since, until=now)
+        current, _ = self._store.counts()
+        return flows_activity(
+            self._flows.all.values(),
+            runs=runs,
+            messages=messages,
+            active={f: by.get("active", 0) for f, by in current.items()},
+            since=since,
+            until=now,
         )
 
     def flow(self, flow_id: str) -> FlowSummary:

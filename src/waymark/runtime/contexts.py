@@ -44,7 +44,9 @@ class ProfileContexts:
                 return found
         return None
 
-    def context(self, profile_id: str, now: datetime) -> DecisionContext | None:
+    def context(
+        self, profile_id: str, now: datetime, *, events: bool = True
+    ) -> DecisionContext | None:
         try:
             profile = self._identity.profile(profile_id)
         except ProfileNotFound:
@@ -65,16 +67,18 @@ class ProfileContexts:
             )
             for view in self._journeys.journeys(profile.id, as_of=now)
         )
-        events = self._identity.timeline(profile.id, self._log, limit=RECENT_EVENTS)
+        timeline = (
+            self._identity.timeline(profile.id, self._log, limit=RECENT_EVENTS) if events else []
+        )
         recent = tuple(
             RecentEvent(name=e.label, at=e.timestamp, channel=e.channel, properties=e.properties)
-            for e in events
+            for e in timeline
             if e.timestamp <= now
         )
         zone = traits.get("timezone") or next(
             (
                 e.context.get("timezone")
-                for e in events
+                for e in timeline
                 if isinstance(e.context.get("timezone"), str)
             ),
             None,
@@ -91,9 +95,9 @@ class ProfileContexts:
             timezone=zone if isinstance(zone, str) else None,
         )
 
-    def contexts(self, now: datetime) -> Iterator[DecisionContext]:
+    def contexts(self, now: datetime, *, events: bool = True) -> Iterator[DecisionContext]:
         for profile_id in self._identity.profile_ids():
-            ctx = self.context(profile_id, now)
+            ctx = self.context(profile_id, now, events=events)
             if ctx is not None:
                 yield ctx
 
