@@ -4,6 +4,10 @@ in a worker thread: the queries and the audience count must never hold up the ev
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+import msgspec
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,26 +16,23 @@ from starlette.routing import BaseRoute
 from waymark.api._deps import services
 from waymark.api._io import json_response
 from waymark.api._openapi import Param, endpoint
+from waymark.api.decide import decider_for
 from waymark.api.events import query_int
-from waymark.decide.api import Decider
+from waymark.api.flows import orchestrator_for
 from waymark.decide.contracts import AudiencesActivity, CatalogPerformance
-from waymark.decide.errors import DecideUnavailable
 from waymark.orchestrate.contracts import FlowsActivity
-from waymark.orchestrate.errors import OrchestrateUnavailable
 
 TAGS = ("activity",)
 DAYS = Param("days", "query", int, "the window: the last N days (1-366, default 7)")
 
 
-def _days(request: Request) -> int:
-    return query_int(request, "days", 7, lo=1, hi=366)
-
-
-def _decider(request: Request) -> Decider:
-    decider = services(request).decide
-    if decider is None:
-        raise DecideUnavailable("decisions are not set up on this server")
-    return decider
+async def _over_window(
+    request: Request, compute: Callable[[datetime, int], msgspec.Struct]
+) -> Response:
+    """``compute(now, days)`` in a worker thread, answered as JSON."""
+    days = query_int(request, "days", 7, lo=1, hi=366)
+    now = services(request).clock.now()
+    return json_response(await run_in_threadpool(compute, now, days))
 
 
 @endpoint(
@@ -43,9 +44,8 @@ def _decider(request: Request) -> Decider:
     response=CatalogPerformance, auth="admin", tags=TAGS, params=[DAYS],
 )  # fmt: skip
 async def catalog_activity(request: Request) -> Response:
-    decider, days = _decider(request), _days(request)
-    now = services(request).clock.now()
-    return json_response(await run_in_threadpool(lambda: decider.performance(now=now, days=days)))
+    decider = decider_for(request)
+    return await _over_window(request, lambda now, days: decider.performance(now=now, days=days))
 
 
 @endpoint(
@@ -54,11 +54,8 @@ async def catalog_activity(request: Request) -> Response:
     response=FlowsActivity, auth="admin", tags=TAGS, params=[DAYS],
 )  # fmt: skip
 async def flows_activity(request: Request) -> Response:
-    orch = services(request).orchestrator
-    if orch is None:
-        raise OrchestrateUnavailable("orchestration is not set up on this server")
-    days, now = _days(request), services(request).clock.now()
-    return json_response(await run_in_threadpool(lambda: orch.activity(now=now, days=days)))
+    orch = orchestrator_for(request)
+    return await _over_window(request, lambda now, days: orch.activity(now=now, days=days))
 
 
 @endpoint(
@@ -69,9 +66,8 @@ async def flows_activity(request: Request) -> Response:
     response=AudiencesActivity, auth="admin", tags=TAGS, params=[DAYS],
 )  # fmt: skip
 async def audiences_activity(request: Request) -> Response:
-    decider, days = _decider(request), _days(request)
-    now = services(request).clock.now()
-    return json_response(await run_in_threadpool(lambda: decider.audiences(now=now, days=days)))
+    decider = decider_for(request)
+    return await _over_window(request, lambda now, days: decider.audiences(now=now, days=days))
 
 
 def routes() -> list[BaseRoute]:
