@@ -142,7 +142,10 @@ def test_policy_gate_caps_count_what_was_sent() -> None:
     )
     sent.pop(0)
     assert gate.check(ok, "email", T, experience_id=None).action == "allow"
+    # pages the customer opens on the web are not contacts: they never count towards the cap
     sent.extend(Contact(channel="web", at=T - timedelta(hours=2 + i)) for i in range(3))
+    assert gate.check(ok, "email", T, experience_id=None).action == "allow"
+    sent.extend(Contact(channel="sms", at=T - timedelta(hours=2 + i)) for i in range(3))
     assert gate.check(ok, "email", T, experience_id=None).code == "cap.total"
 
 
