@@ -149,6 +149,15 @@ def test_policy_gate_caps_count_what_was_sent() -> None:
     assert gate.check(ok, "email", T, experience_id=None).code == "cap.total"
 
 
+def test_policy_gate_reads_a_changed_catalog_policy_at_the_next_send() -> None:
+    current = [policy()]
+    gate = PolicyGate(lambda: current[0], contacts=lambda pid, since: [])
+    ok = view(consent={"email": True})
+    assert gate.check(ok, "email", T, experience_id=None).action == "allow"
+    current[0] = policy(channels={"email": Caps(day=0)})
+    assert gate.check(ok, "email", T, experience_id=None).code == "cap.channel"
+
+
 class Contexts:
     def context(self, profile_id: str, now: datetime) -> DecisionContext | None:
         if profile_id != "ray":

@@ -106,19 +106,23 @@ class LogProfiles:
 
 class PolicyGate:
     """``ContactGate`` from a decide catalog ``Policy``. ``contacts(profile_id, since)`` gives
-    what was sent (``FlowStore.contacts``), so flows count towards the caps."""
+    what was sent (``FlowStore.contacts``), so flows count towards the caps. ``policy`` may be
+    a callable so a catalog changed through the admin API applies to the next send."""
 
     def __init__(
-        self, policy: Policy, *, contacts: Callable[[str, datetime], Sequence[Contact]]
+        self,
+        policy: Policy | Callable[[], Policy],
+        *,
+        contacts: Callable[[str, datetime], Sequence[Contact]],
     ) -> None:
-        self._policy = policy
+        self._policy = policy if callable(policy) else (lambda: policy)
         self._contacts = contacts
 
     def check(
         self, profile: ProfileView, channel: str, now: datetime, *, experience_id: str | None
     ) -> Verdict:
         checked = check_contact(
-            self._policy,
+            self._policy(),
             channel=channel,
             consent=profile.consent.get(channel),
             timezone=profile.timezone,

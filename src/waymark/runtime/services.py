@@ -120,7 +120,8 @@ def build_services(
             store=flow_store,
             profiles=FlowProfiles(contexts, identity),
             gate=PolicyGate(
-                decider.catalog.doc.policy,
+                # read each time: the catalog can change through the admin API
+                lambda: decider.catalog.doc.policy,
                 contacts=lambda pid, since: flow_store.contacts(pid, since=since),
             ),
             sink=sink,
