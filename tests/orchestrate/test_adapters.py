@@ -151,10 +151,11 @@ def test_policy_gate_caps_count_what_was_sent() -> None:
 
 def test_policy_gate_reads_a_changed_catalog_policy_at_the_next_send() -> None:
     current = [policy()]
-    gate = PolicyGate(lambda: current[0], contacts=lambda pid, since: [])
+    sent = [Contact(channel="email", at=T - timedelta(hours=1))]
+    gate = PolicyGate(lambda: current[0], contacts=lambda pid, since: sent)
     ok = view(consent={"email": True})
     assert gate.check(ok, "email", T, experience_id=None).action == "allow"
-    current[0] = policy(channels={"email": Caps(day=0)})
+    current[0] = policy(channels={"email": Caps(day=1)})
     assert gate.check(ok, "email", T, experience_id=None).code == "cap.channel"
 
 
