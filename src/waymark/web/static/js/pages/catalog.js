@@ -61,15 +61,15 @@ export function render(main, ctx) {
       { label: "Kind", keys: ["kind"], format: humanize },
       { label: "Purpose", keys: ["purpose"], format: humanize },
       { label: "Channels", keys: ["channels"], format: (v) => join(v, channelLabel) },
-      { label: "Products", keys: ["products"], format: productsText },
-      { label: "Stages", keys: ["stages"], format: stagesText },
-      { label: "Why", keys: ["why"], format: (v) => (v ? h("span", { class: "cell-why" }, v) : "–") },
       { label: (d) => `Decisions (${d} d)`, keys: ["activity"], numeric: true, format: (a) => fmtInt(a?.considered) },
       { label: "Eligible", keys: ["activity"], numeric: true, format: (a) => fmtInt(a?.eligible) },
       { label: "Excluded by", keys: ["activity"], format: (a) => countsList(a?.excluded) },
       { label: "Offered", keys: ["activity"], numeric: true, format: outcome("chosen") },
       { label: "Clicked", keys: ["activity"], numeric: true, format: outcome("clicked") },
       { label: "Converted", keys: ["activity"], numeric: true, format: outcome("converted") },
+      { label: "Products", keys: ["products"], format: productsText },
+      { label: "Stages", keys: ["stages"], format: stagesText },
+      { label: "Why", keys: ["why"], format: (v) => (v ? h("span", { class: "cell-why" }, v) : "–") },
     ],
   });
 }
