@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests._server import WRITE_KEY
+from waymark.runtime.rebuild import rebuild_derived
 from waymark.runtime.services import Services
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()}
@@ -76,6 +77,33 @@ def test_consent_put_get_reaches_identity(
     newest = view["changes"][0]
     assert (newest["purpose"], newest["granted"], newest["source"]) == ("email", False, "crm")
     assert {(c["purpose"], c["source"]) for c in view["changes"]} >= {("ads", "api")}
+
+
+def test_segment_consent_shape_folds_into_the_profile(
+    client: TestClient, services: Services, admin_headers: dict[str, str]
+) -> None:
+    """A ``Consent Updated`` call with only ``properties.consent`` (Segment's shape)."""
+    assert client.post("/v1/batch", json=_batch(ZED, "z"), headers=AUTH).status_code == 200
+    pid = _profile_id(client, admin_headers, ZED["email"])
+    bare = {
+        "type": "track",
+        "userId": ZED["user"],
+        "event": "Consent Updated",
+        "properties": {"consent": {"email": False, "ads": True}},
+        "messageId": "z-bare-consent",
+    }
+    assert client.post("/v1/batch", json={"batch": [bare]}, headers=AUTH).status_code == 200
+    assert services.identity is not None
+    consent = _until(lambda: services.identity and services.identity.profile(pid).consent)
+    assert consent == {"ads": True, "email": False}
+    # the same answer after a rebuild from the log
+    rebuild_derived(services)
+    assert services.identity.profile(pid).consent == {"ads": True, "email": False}
+    view = client.get(f"/api/v1/profiles/{pid}/consent", headers=admin_headers).json()
+    assert {(c["purpose"], c["granted"]) for c in view["changes"]} == {
+        ("email", False),
+        ("ads", True),
+    }
 
 
 def test_bad_consent_names_the_field(client: TestClient, admin_headers: dict[str, str]) -> None:

@@ -9,12 +9,11 @@ import msgspec
 
 from waymark.core.events import Event
 from waymark.identity.contracts import Profile
+from waymark.ingest.contracts import CONSENT_EVENT as CONSENT_EVENT  # re-exported
 
 PURPOSES: Final[tuple[str, ...]] = ("email", "sms", "ads", "personalisation", "analytics")
 """Consent keys: two channels, ads targeting, personalisation and analytics. They are the
 ``consent_<key>`` traits identity reads, so decide and orchestrate honour them at once."""
-
-CONSENT_EVENT: Final = "Consent Updated"
 
 RequestKind = Literal["erasure", "export"]
 RequestStatus = Literal["pending", "completed", "failed"]
