@@ -6,9 +6,9 @@ is covered without a change here. A row names the person when a text column equa
 needles or holds it as a quoted JSON string (``"value"``), so a short anonymous id does not
 match inside unrelated text.
 
-Deleted rows stay in DuckDB's freed blocks after a checkpoint; ``scrub`` fills every free
-block with random bytes and frees them again, so nothing of the person can be read back from
-the file.
+Deleted rows stay in DuckDB's freed blocks after a checkpoint; ``scrub`` rewrites every table
+(``_rewrite``, crash-safe) then fills every free block with random bytes and frees them again,
+so nothing of the person can be read back from the file.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import msgspec
 from waymark.core.eventframe import to_naive_utc
 from waymark.privacy.contracts import PrivacyRequest
 from waymark.store.duckdb._database import Database
+from waymark.store.duckdb._rewrite import BOOKKEEPING, SCRATCH, rewrite_all
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS privacy_requests (
@@ -32,7 +33,7 @@ _DDL = (
     )""",
     "CREATE TABLE IF NOT EXISTS privacy_suppressed (digest VARCHAR PRIMARY KEY)",
 )
-_OWN = ("privacy_requests", "privacy_suppressed", "events")
+_OWN = ("privacy_requests", "privacy_suppressed", "events", *BOOKKEEPING)
 _TEXT = ("VARCHAR", "JSON")
 _encode = msgspec.json.encode
 _decoder = msgspec.json.Decoder(PrivacyRequest)
@@ -152,9 +153,9 @@ class DuckDBPrivacyStore:
     def scrub(self, *, max_rounds: int = 8) -> None:
         with self._db.write_lock:
             con = self._db.cursor()
-            self._rewrite(con)
+            rewrite_all(con)
             con.execute("CHECKPOINT")
-            con.execute("CREATE OR REPLACE TABLE privacy_scrub (b BLOB)")
+            con.execute(f"CREATE OR REPLACE TABLE {SCRATCH} (b BLOB)")
             for _ in range(max_rounds):
                 row = con.execute(
                     "SELECT free_blocks, block_size FROM pragma_database_size()"
@@ -163,31 +164,13 @@ class DuckDBPrivacyStore:
                     break
                 # random text compresses badly, so each row fills its share of a block
                 con.execute(
-                    "INSERT INTO privacy_scrub SELECT (random()::VARCHAR || random()::VARCHAR)"
+                    f"INSERT INTO {SCRATCH} SELECT (random()::VARCHAR || random()::VARCHAR)"
                     "::BLOB FROM range(?)",
                     [int(row[0]) * int(row[1]) // 16],
                 )
                 con.execute("CHECKPOINT")
-            con.execute("DROP TABLE privacy_scrub")
+            con.execute(f"DROP TABLE {SCRATCH}")
             con.execute("CHECKPOINT")
-
-    @staticmethod
-    def _rewrite(con: duckdb.DuckDBPyConnection) -> None:
-        """Copy every table out and back: a DELETE only marks rows, which stay readable in
-        their row group until that whole group goes; emptying the table drops the groups (and
-        the index entries), so the checkpoint after it frees their blocks for ``scrub``."""
-        tables = con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
-        ).fetchall()
-        for (table,) in tables:
-            # the copy is a real table, not a temporary one, so a crash between the steps
-            # leaves the rows in the file to restore from instead of losing them
-            con.execute(f'CREATE OR REPLACE TABLE _privacy_copy AS SELECT * FROM "{table}"')
-            con.execute(f'DELETE FROM "{table}"')
-            con.execute("CHECKPOINT")
-            con.execute(f'INSERT INTO "{table}" SELECT * FROM _privacy_copy')
-            con.execute("DROP TABLE _privacy_copy")
 
 
 def _quoted(needle: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from waymark.core.ports import DEFAULT_DEDUPE_WINDOW
 from waymark.runtime.services import FeatureStores
 from waymark.store.duckdb._database import Database
+from waymark.store.duckdb._rewrite import recover
 from waymark.store.duckdb.decide import DuckDBCatalogStore, DuckDBDecisionLog
 from waymark.store.duckdb.events import DuckDBEventLog
 from waymark.store.duckdb.identity import DuckDBProfileStore
@@ -27,6 +28,11 @@ class DuckDBStore:
         self.data_dir = data_dir
         self.db = Database.open(data_dir, read_only=read_only)
         try:
+            if not read_only:
+                # before any store reads its tables: a crash inside privacy's rewrite may
+                # have left one of them empty with its rows in the copy beside it
+                with self.db.write_lock:
+                    recover(self.db.cursor())
             self.events = DuckDBEventLog(self.db, dedupe_window=dedupe_window)
             self.profiles = DuckDBProfileStore(self.db)
             self.journeys = DuckDBJourneyStore(self.db)
