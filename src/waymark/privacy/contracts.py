@@ -9,7 +9,6 @@ import msgspec
 
 from waymark.core.events import Event
 from waymark.identity.contracts import Profile
-from waymark.ingest.contracts import CONSENT_EVENT as CONSENT_EVENT  # re-exported
 
 PURPOSES: Final[tuple[str, ...]] = ("email", "sms", "ads", "personalisation", "analytics")
 """Consent keys: two channels, ads targeting, personalisation and analytics. They are the
