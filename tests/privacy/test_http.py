@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from starlette.testclient import TestClient
 
 from tests._server import WRITE_KEY
@@ -145,12 +144,6 @@ def _files_mentioning(data_dir: Path, needles: list[str]) -> dict[str, list[str]
     return found
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap (issue 10): since orchestration is wired into the server, flow runs and "
-    "timers for the person are written after the erasure sweep; erasure must cancel them and "
-    "quiesce writers before scrubbing",
-)
 def test_erasure_leaves_nothing_in_the_data_directory(
     client: TestClient, services: Services, admin_headers: dict[str, str]
 ) -> None:

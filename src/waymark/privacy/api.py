@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from uuid import uuid4
 
 import msgspec
@@ -32,7 +33,7 @@ from waymark.privacy.contracts import (
     RequestKind,
 )
 from waymark.privacy.errors import RequestNotFound
-from waymark.privacy.ports import PrivacyStore
+from waymark.privacy.ports import PrivacyStore, Writers
 
 __all__ = [
     "PrivacyConfig",
@@ -56,7 +57,10 @@ class PrivacyService:
         suppression: Suppression,
         clock: Clock,
         config: PrivacyConfig | None = None,
+        writers: Writers | None = None,
     ) -> None:
+        """``writers``: what else writes a person's data (orchestration), held still while
+        an erasure runs."""
         self._identity = identity
         self._journeys = journeys
         self._log = event_log
@@ -65,6 +69,7 @@ class PrivacyService:
         self._clock = clock
         self.config = config or PrivacyConfig()
         self._erasing = threading.Lock()  # one erasure (and its rebuild) at a time
+        self._writers: Writers = writers or _NoWriters()
 
     # -- consent -------------------------------------------------------------------------------
 
@@ -164,11 +169,19 @@ class PrivacyService:
         # suppress first: from here on their devices cannot re-create them
         self._store.suppress(hashes)
         self.suppression.add(hashes)
-        counts = {"events": self._log.delete([e.seq for e in events])}
-        rebuild()
-        counts.update(self._store.erase(_needles(profile, events)))
-        self._store.scrub()
+        with self._writers.hold([profile.id, *profile.merged_ids]) as held:
+            counts = {"events": self._log.delete([e.seq for e in events]), **held}
+            rebuild()
+            for table, n in self._store.erase(_needles(profile, events)).items():
+                counts[table] = counts.get(table, 0) + n
+            self._store.scrub()
         return counts
+
+
+class _NoWriters:
+    @contextmanager
+    def hold(self, profile_ids: Sequence[str]) -> Iterator[dict[str, int]]:
+        yield {}
 
 
 def _needles(profile: Profile, events: list[Event]) -> list[str]:

@@ -4,6 +4,7 @@ every other store for rows that name a person (to export them, then to erase the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from waymark.privacy.contracts import PrivacyRequest
@@ -40,3 +41,12 @@ class PrivacyStore(Protocol):
     def scrub(self) -> None:
         """Make removed data unrecoverable from the files (rewrite freed space)."""
         ...
+
+
+class Writers(Protocol):
+    """The other writers of a person's data (orchestration's runs and sends, write-behind
+    logs). An erasure runs inside ``hold``: they are paused, have forgotten the profiles (and
+    start nothing new for them) and have written what they buffered, so the sweep that follows
+    is the last word. ``hold`` yields the rows it removed, per table."""
+
+    def hold(self, profile_ids: Sequence[str]) -> AbstractContextManager[dict[str, int]]: ...

@@ -29,6 +29,7 @@ from waymark.privacy.api import PrivacyConfig, PrivacyService, SuppressingLog, S
 from waymark.privacy.ports import PrivacyStore
 from waymark.runtime.committer import GroupCommitter
 from waymark.runtime.contexts import FlowProfiles, ProfileContexts
+from waymark.runtime.erasure import ErasureWriters
 from waymark.runtime.pipeline import Pipeline
 from waymark.runtime.processing import DerivedState
 from waymark.runtime.sink import CommitSink
@@ -93,20 +94,13 @@ def build_services(
     )
     pipeline = Pipeline([DerivedState(identity, journeys), FeedbackProcessor(decider, event_log)])
     stats = IngestStats()
-    privacy = _privacy(
-        stores.privacy,
-        identity=identity,
-        journeys=journeys,
-        event_log=event_log,
-        clock=clock,
-        environ=environ or {},
-    )
+    suppression = None if stores.privacy is None else Suppression(stores.privacy.suppressed())
     committed_to: EventLog = event_log
-    if privacy is not None and stores.privacy is not None:
+    if suppression is not None and stores.privacy is not None:
         # an erased person's identifiers are checked before anything reaches the log
         committed_to = SuppressingLog(
             event_log,
-            privacy.suppression,
+            suppression,
             # through the service each time: a rebuild replaces identity's engine
             lambda e: identity.extractor.identifiers(e),  # noqa: PLW0108
             on_lift=stores.privacy.unsuppress,
@@ -131,6 +125,18 @@ def build_services(
         )
         journeys.subscribe(_stage_listener(orchestrator))
         pipeline.processors.append(orchestrator)
+    privacy = None
+    if stores.privacy is not None and suppression is not None:
+        privacy = PrivacyService(
+            identity=identity,
+            journeys=journeys,
+            event_log=event_log,
+            store=stores.privacy,
+            suppression=suppression,
+            clock=clock,
+            config=PrivacyConfig.from_env(environ or {}),
+            writers=ErasureWriters(orchestrator, [stores.decisions]),
+        )
     return Services(
         settings=settings,
         clock=clock,
@@ -151,28 +157,6 @@ def build_services(
         orchestrator=orchestrator,
         sink=sink,
         privacy=privacy,
-    )
-
-
-def _privacy(
-    store: PrivacyStore | None,
-    *,
-    identity: IdentityService,
-    journeys: JourneyService,
-    event_log: EventLog,
-    clock: Clock,
-    environ: Mapping[str, str],
-) -> PrivacyService | None:
-    if store is None:
-        return None
-    return PrivacyService(
-        identity=identity,
-        journeys=journeys,
-        event_log=event_log,
-        store=store,
-        suppression=Suppression(store.suppressed()),
-        clock=clock,
-        config=PrivacyConfig.from_env(environ),
     )
 
 
