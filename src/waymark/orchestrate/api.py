@@ -155,7 +155,10 @@ class Orchestrator:
         environ: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
         stages: Mapping[str, tuple[str, ...]] | None = None,
+        preference_link: Callable[[str], str] | None = None,
     ) -> None:
+        """``preference_link``: the URL of a profile's preference centre, put in every email
+        (privacy's signed links; without it emails carry only the unsubscribe link)."""
         self._store = store
         self._profiles = profiles
         self._clock = clock
@@ -183,6 +186,7 @@ class Orchestrator:
                 config=self.config,
                 rng=rng or random.Random(),
                 flows=lambda: self._flows,
+                preference_link=preference_link,
             )
         )
         self.scheduler = Scheduler(fire=self.fire, next_due=store.next_due, clock=clock)

@@ -25,12 +25,18 @@ from waymark.orchestrate.adapters import DeciderDecisions, PolicyGate
 from waymark.orchestrate.api import Orchestrator
 from waymark.orchestrate.config import OrchestrateConfig
 from waymark.orchestrate.ports import FlowStore
-from waymark.privacy.api import PrivacyConfig, PrivacyService, SuppressingLog, Suppression
+from waymark.privacy.api import (
+    PreferenceLinks,
+    PrivacyConfig,
+    PrivacyService,
+    SuppressingLog,
+    Suppression,
+)
 from waymark.privacy.ports import PrivacyStore
 from waymark.runtime.committer import GroupCommitter
 from waymark.runtime.contexts import FlowProfiles, ProfileContexts
-from waymark.runtime.erasure import ErasureWriters
 from waymark.runtime.pipeline import Pipeline
+from waymark.runtime.privacy_ports import ErasureWriters, FlowMessages
 from waymark.runtime.processing import DerivedState
 from waymark.runtime.sink import CommitSink
 from waymark.runtime.stats import IngestStats
@@ -95,6 +101,12 @@ def build_services(
     pipeline = Pipeline([DerivedState(identity, journeys), FeedbackProcessor(decider, event_log)])
     stats = IngestStats()
     suppression = None if stores.privacy is None else Suppression(stores.privacy.suppressed())
+    privacy_config = PrivacyConfig.from_env(environ or {})
+    links = (
+        None
+        if stores.privacy is None
+        else PreferenceLinks.for_installation(settings.data_dir, clock=clock, config=privacy_config)
+    )
     committed_to: EventLog = event_log
     if suppression is not None and stores.privacy is not None:
         # an erased person's identifiers are checked before anything reaches the log
@@ -122,11 +134,12 @@ def build_services(
             config=OrchestrateConfig.from_env(environ or {}),
             decisions=DeciderDecisions(decider, contexts),
             environ=environ or {},
+            preference_link=None if links is None else links.url_for,
         )
         journeys.subscribe(_stage_listener(orchestrator))
         pipeline.processors.append(orchestrator)
     privacy = None
-    if stores.privacy is not None and suppression is not None:
+    if stores.privacy is not None and suppression is not None and links is not None:
         privacy = PrivacyService(
             identity=identity,
             journeys=journeys,
@@ -134,8 +147,10 @@ def build_services(
             store=stores.privacy,
             suppression=suppression,
             clock=clock,
-            config=PrivacyConfig.from_env(environ or {}),
+            config=privacy_config,
             writers=ErasureWriters(orchestrator, [stores.decisions]),
+            links=links,
+            messages=None if orchestrator is None else FlowMessages(orchestrator),
         )
     return Services(
         settings=settings,

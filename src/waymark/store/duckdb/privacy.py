@@ -14,14 +14,14 @@ so nothing of the person can be read back from the file.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 import msgspec
 
 from waymark.core.eventframe import to_naive_utc
-from waymark.privacy.contracts import PrivacyRequest
+from waymark.privacy.contracts import PrivacyRequest, RequestStatus
 from waymark.store.duckdb._database import Database
 from waymark.store.duckdb._rewrite import BOOKKEEPING, SCRATCH, rewrite_all
 
@@ -32,8 +32,19 @@ _DDL = (
         body VARCHAR NOT NULL
     )""",
     "CREATE TABLE IF NOT EXISTS privacy_suppressed (digest VARCHAR PRIMARY KEY)",
+    # random token ids only; the per-profile table names the person, so an erasure sweeps it
+    """CREATE TABLE IF NOT EXISTS privacy_links_revoked (
+        token_id VARCHAR PRIMARY KEY, revoked_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS privacy_links_not_before (
+        profile_id VARCHAR PRIMARY KEY, not_before TIMESTAMP NOT NULL)""",
 )
-_OWN = ("privacy_requests", "privacy_suppressed", "events", *BOOKKEEPING)
+_OWN = (
+    "privacy_requests",
+    "privacy_suppressed",
+    "privacy_links_revoked",
+    "events",
+    *BOOKKEEPING,
+)
 _TEXT = ("VARCHAR", "JSON")
 _encode = msgspec.json.encode
 _decoder = msgspec.json.Decoder(PrivacyRequest)
@@ -64,11 +75,17 @@ class DuckDBPrivacyStore:
         )
         return None if row is None else _decoder.decode(row[0])
 
-    def requests(self, *, limit: int = 100) -> list[PrivacyRequest]:
+    def requests(
+        self, *, status: RequestStatus | None = None, limit: int | None = 100
+    ) -> list[PrivacyRequest]:
+        # the status lives in the JSON body: the log is small (one row per request)
         rows = (
             self._db.cursor()
             .execute(
-                "SELECT body FROM privacy_requests ORDER BY received_at DESC, id LIMIT ?", [limit]
+                "SELECT body FROM privacy_requests "
+                "WHERE $status IS NULL OR json_extract_string(body, '$.status') = $status "
+                "ORDER BY received_at DESC, id LIMIT $limit",
+                {"status": status, "limit": limit},
             )
             .fetchall()
         )
@@ -91,6 +108,39 @@ class DuckDBPrivacyStore:
     def unsuppress(self, hashes: Sequence[str]) -> None:
         with self._db.transaction() as con:
             con.execute("DELETE FROM privacy_suppressed WHERE list_contains(?, digest)", [hashes])
+
+    # -- preference-centre links ---------------------------------------------------------------
+
+    def revoke_link(self, token_id: str, *, at: datetime) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO privacy_links_revoked VALUES (?, ?)",
+            [token_id, to_naive_utc(at)],
+        )
+
+    def link_revoked(self, token_id: str) -> bool:
+        row = (
+            self._db.cursor()
+            .execute("SELECT 1 FROM privacy_links_revoked WHERE token_id = ?", [token_id])
+            .fetchone()
+        )
+        return row is not None
+
+    def set_links_not_before(self, profile_id: str, at: datetime) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO privacy_links_not_before VALUES (?, ?)",
+            [profile_id, to_naive_utc(at)],
+        )
+
+    def links_not_before(self, profile_id: str) -> datetime | None:
+        row = (
+            self._db.cursor()
+            .execute(
+                "SELECT not_before FROM privacy_links_not_before WHERE profile_id = ?",
+                [profile_id],
+            )
+            .fetchone()
+        )
+        return None if row is None else row[0].replace(tzinfo=UTC)
 
     # -- the sweep -----------------------------------------------------------------------------
 
