@@ -19,6 +19,7 @@ from waymark.api import (
     health,
     importing,
     journeys,
+    preferences,
     privacy,
     profiles,
     tracking,
@@ -40,6 +41,7 @@ ROUTE_MODULES = (
     flows,
     journeys,
     privacy,
+    preferences,
     web,
 )
 

@@ -33,7 +33,8 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # strict: a character outside the alphabet is a damaged link, not a silently shorter one
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
 
 
 class _Body(msgspec.Struct, array_like=True, frozen=True):
