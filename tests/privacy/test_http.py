@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from starlette.testclient import TestClient
 
 from tests.privacy._people import ANN, AUTH, ZED, batch, profile_id_of, until
+from waymark.core.clock import FakeClock
 from waymark.runtime.rebuild import rebuild_derived
 from waymark.runtime.services import Services
 
@@ -164,3 +166,35 @@ def test_erasure_leaves_nothing_in_the_data_directory(
             == 200
         )
     )
+
+
+def test_request_log_flags_overdue_and_filters(
+    client: TestClient, services: Services, admin_headers: dict[str, str], clock: FakeClock
+) -> None:
+    client.post("/v1/batch", json=batch(ZED, "z"), headers=AUTH)
+    client.post("/v1/batch", json=batch(ANN, "a"), headers=AUTH)
+    privacy = services.privacy
+    assert privacy is not None
+    zed = privacy.open_request("export", profile_id_of(client, admin_headers, ZED["email"]))
+    clock.advance(timedelta(days=10))
+    ann = privacy.open_request("export", profile_id_of(client, admin_headers, ANN["email"]))
+    url = "/api/v1/privacy/requests"
+
+    def listed(**query: str) -> tuple[list[tuple[str, bool]], int]:
+        r = client.get(url, params=query, headers=admin_headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return [(q["id"], q["overdue"]) for q in body["requests"]], body["overdue"]
+
+    assert listed() == ([(ann.id, False), (zed.id, False)], 0)
+    clock.advance(timedelta(days=21))  # zed's is 31 days old, past the 30-day deadline
+    assert listed() == ([(ann.id, False), (zed.id, True)], 1)
+    assert listed(overdue="true") == ([(zed.id, True)], 1)
+    assert listed(overdue="false") == ([(ann.id, False)], 0)
+    assert listed(status="pending", overdue="true") == ([(zed.id, True)], 1)
+    assert listed(status="completed") == ([], 0)
+    one = client.get(f"{url}/{zed.id}", headers=admin_headers).json()
+    assert one["overdue"] is True and one["status"] == "pending"
+    r = client.get(url, params={"status": "lost"}, headers=admin_headers)
+    assert r.status_code == 400 and r.json()["field"] == "status"
+    assert client.get(url, params={"overdue": "maybe"}, headers=admin_headers).status_code == 400
