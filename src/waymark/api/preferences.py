@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute
 
 from waymark.api._deps import services
 from waymark.api._io import json_response
-from waymark.api._openapi import Param, endpoint
+from waymark.api._openapi import Param, SpecRoute, endpoint
 from waymark.api.privacy import privacy_of, start_erasure
 from waymark.identity.contracts import Profile
 from waymark.privacy.api import PrivacyService
@@ -145,29 +145,39 @@ async def _erase(
     return response
 
 
-consent = endpoint(
-    "POST", "/preferences/{token}/consent",
-    summary="Change consent per purpose (ticked boxes named consent); records Consent Updated",
-    description=_FORM + " Answers 303 back to the page.",
-    tags=TAGS, response_media="text/html", params=[_TOKEN], extra_statuses=_BAD,
-)(_posted(_consent))  # fmt: skip
-unsubscribe = endpoint(
-    "POST", "/preferences/{token}/unsubscribe",
-    summary="Withdraw consent for every purpose at once",
-    description=_FORM + " Answers 303 back to the page.",
-    tags=TAGS, response_media="text/html", params=[_TOKEN], extra_statuses=_BAD,
-)(_posted(_unsubscribe))  # fmt: skip
-export = endpoint(
-    "POST", "/preferences/{token}/export",
-    summary="Download everything held about the person (JSON attachment)",
-    description=_FORM, tags=TAGS, params=[_TOKEN], extra_statuses=_BAD,
-)(_posted(_export))  # fmt: skip
-erase = endpoint(
-    "POST", "/preferences/{token}/erase",
-    summary="Ask for deletion (needs confirm=yes); answers 202 with the request reference",
-    description=_FORM, tags=TAGS, response_media="text/html", params=[_TOKEN],
-    extra_statuses=_BAD,
-)(_posted(_erase))  # fmt: skip
+def _action(name: str, summary: str, action: Action, *, media: str = "text/html") -> SpecRoute:
+    return endpoint(
+        "POST",
+        f"/preferences/{{token}}/{name}",
+        summary=summary,
+        description=_FORM,
+        tags=TAGS,
+        response_media=media,
+        params=[_TOKEN],
+        extra_statuses=_BAD,
+    )(_posted(action))
+
+
+consent = _action(
+    "consent",
+    "Change consent per purpose (ticked boxes named consent); records Consent Updated; "
+    "303 back to the page",
+    _consent,
+)
+unsubscribe = _action(
+    "unsubscribe", "Withdraw consent for every purpose at once; 303 back to the page", _unsubscribe
+)
+export = _action(
+    "export",
+    "Download everything held about the person (JSON attachment)",
+    _export,
+    media="application/json",
+)
+erase = _action(
+    "erase",
+    "Ask for deletion (needs confirm=yes); answers 202 with the request reference",
+    _erase,
+)
 
 
 def routes() -> list[BaseRoute]:

@@ -3,6 +3,8 @@ everything held about a person, erasure as a logged request, and the request log
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +17,7 @@ from waymark.api._io import decode_body, json_response
 from waymark.api._openapi import Param, endpoint
 from waymark.api.events import query_flag, query_int
 from waymark.core.errors import ValidationError
-from waymark.privacy.api import PrivacyService
+from waymark.privacy.api import PreferenceCentre, PrivacyService
 from waymark.privacy.contracts import (
     REQUEST_STATUSES,
     ConsentUpdate,
@@ -201,8 +203,7 @@ def _status(request: Request) -> RequestStatus | None:
     extra_statuses=_NOT_FOUND,
 )
 async def preference_link(request: Request) -> Response:
-    centre = privacy_of(services(request)).preferences
-    return json_response(await run_in_threadpool(centre.link, request.path_params["id"]))
+    return await _on_links(request, PreferenceCentre.link, "id")
 
 
 @endpoint(
@@ -216,8 +217,7 @@ async def preference_link(request: Request) -> Response:
     extra_statuses=_NOT_FOUND,
 )
 async def revoke_profile_links(request: Request) -> Response:
-    centre = privacy_of(services(request)).preferences
-    return json_response(await run_in_threadpool(centre.revoke_all, request.path_params["id"]))
+    return await _on_links(request, PreferenceCentre.revoke_all, "id")
 
 
 @endpoint(
@@ -230,8 +230,14 @@ async def revoke_profile_links(request: Request) -> Response:
     params=[Param("token_id", "path", str, "the link's token id (from its issue)")],
 )
 async def revoke_link(request: Request) -> Response:
+    return await _on_links(request, PreferenceCentre.revoke, "token_id")
+
+
+async def _on_links(
+    request: Request, act: Callable[[PreferenceCentre, str], object], param: str
+) -> Response:
     centre = privacy_of(services(request)).preferences
-    return json_response(await run_in_threadpool(centre.revoke, request.path_params["token_id"]))
+    return json_response(await run_in_threadpool(act, centre, request.path_params[param]))
 
 
 def routes() -> list[BaseRoute]:
