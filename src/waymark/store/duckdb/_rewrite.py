@@ -75,6 +75,18 @@ def rewrite_all(con: duckdb.DuckDBPyConnection) -> None:
         refill(con, str(table))
 
 
+def rewrite_pending(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a rewrite was interrupted (for a read-only open, which cannot finish it)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+        [MARKER],
+    ).fetchone()
+    if not exists or not int(exists[0]):
+        return False
+    row = con.execute(f"SELECT count(*) FROM {MARKER}").fetchone()
+    return bool(row and int(row[0]))
+
+
 def recover(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Finish a rewrite a crash interrupted; returns the tables restored (usually none)."""
     ensure_marker(con)

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
+
+from waymark.core.errors import StorageError, StoreLocked
 from waymark.core.ports import DEFAULT_DEDUPE_WINDOW
 from waymark.runtime.services import FeatureStores
 from waymark.store.duckdb._database import Database
-from waymark.store.duckdb._rewrite import recover
+from waymark.store.duckdb._rewrite import recover, rewrite_pending
+from waymark.store.duckdb.accounts import DuckDBAccountStore
 from waymark.store.duckdb.decide import DuckDBCatalogStore, DuckDBDecisionLog
 from waymark.store.duckdb.events import DuckDBEventLog
 from waymark.store.duckdb.identity import DuckDBProfileStore
@@ -28,21 +32,41 @@ class DuckDBStore:
         self.data_dir = data_dir
         self.db = Database.open(data_dir, read_only=read_only)
         try:
+            self._open_ports(dedupe_window)
+        except (duckdb.CatalogException, _NeedsWrite):
+            # A read-only open cannot create tables that a newer version added, nor finish a
+            # rewrite a crash interrupted: upgrade the file with a short read-write open, then
+            # open it read-only again.
+            self.db.close()
             if not read_only:
-                # before any store reads its tables: a crash inside privacy's rewrite may
-                # have left one of them empty with its rows in the copy beside it
-                with self.db.write_lock:
-                    recover(self.db.cursor())
-            self.events = DuckDBEventLog(self.db, dedupe_window=dedupe_window)
-            self.profiles = DuckDBProfileStore(self.db)
-            self.journeys = DuckDBJourneyStore(self.db)
-            self.decisions = DuckDBDecisionLog(self.db)
-            self.catalogs = DuckDBCatalogStore(self.db)
-            self.flows = DuckDBFlowStore(self.db)
-            self.privacy = DuckDBPrivacyStore(self.db)
+                raise
+            _upgrade(data_dir, dedupe_window)
+            self.db = Database.open(data_dir, read_only=True)
+            try:
+                self._open_ports(dedupe_window)
+            except BaseException:
+                self.db.close()
+                raise
         except BaseException:
             self.db.close()
             raise
+
+    def _open_ports(self, dedupe_window: timedelta) -> None:
+        # before any store reads its tables: a crash inside privacy's rewrite may have left one
+        # of them empty with its rows in the copy beside it
+        with self.db.write_lock:
+            if not self.db.read_only:
+                recover(self.db.cursor())
+            elif rewrite_pending(self.db.cursor()):
+                raise _NeedsWrite
+        self.events = DuckDBEventLog(self.db, dedupe_window=dedupe_window)
+        self.profiles = DuckDBProfileStore(self.db)
+        self.journeys = DuckDBJourneyStore(self.db)
+        self.decisions = DuckDBDecisionLog(self.db)
+        self.catalogs = DuckDBCatalogStore(self.db)
+        self.flows = DuckDBFlowStore(self.db)
+        self.privacy = DuckDBPrivacyStore(self.db)
+        self.accounts = DuckDBAccountStore(self.db)
 
     @property
     def read_only(self) -> bool:
@@ -57,9 +81,25 @@ class DuckDBStore:
             catalogs=self.catalogs,
             flows=self.flows,
             privacy=self.privacy,
+            accounts=self.accounts,
         )
 
     def close(self) -> None:
         if not self.db.read_only:
             self.decisions.close()
         self.db.close()
+
+
+class _NeedsWrite(Exception):
+    """The file needs a read-write open before it can be read (an interrupted rewrite)."""
+
+
+def _upgrade(data_dir: Path, dedupe_window: timedelta) -> None:
+    """Create the tables this version adds, in a data directory an older version wrote."""
+    try:
+        DuckDBStore(data_dir, dedupe_window=dedupe_window).close()
+    except StoreLocked:
+        raise StorageError(
+            f"the data in {data_dir} was written by an older Waymark and needs its tables"
+            " upgraded, but another process holds it; stop that process or go through its API"
+        ) from None
