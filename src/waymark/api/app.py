@@ -20,6 +20,7 @@ from waymark.api import (
     health,
     importing,
     journeys,
+    preferences,
     privacy,
     profiles,
     tracking,
@@ -42,6 +43,7 @@ ROUTE_MODULES = (
     activity,
     journeys,
     privacy,
+    preferences,
     web,
 )
 

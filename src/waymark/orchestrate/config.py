@@ -15,7 +15,7 @@ from typing import Any, Literal
 import msgspec
 
 from waymark.core.errors import ConfigError
-from waymark.core.settings import Secret
+from waymark.core.settings import DEFAULT_PUBLIC_URL, Secret, parse_public_url
 from waymark.orchestrate._durations import parse_duration
 
 Op = Literal["eq", "ne", "in", "not_in", "exists", "missing", "gt", "gte", "lt", "lte"]
@@ -204,7 +204,7 @@ class OrchestrateConfig(msgspec.Struct, frozen=True, kw_only=True):
     from the start). None: email sends are recorded as skipped (channel not configured)."""
     email_from: str = "Waymark <waymark@localhost>"
     """``WAYMARK_EMAIL_FROM``: the sender address, optionally with a display name."""
-    public_url: str = "http://127.0.0.1:8420"
+    public_url: str = DEFAULT_PUBLIC_URL
     """``WAYMARK_PUBLIC_URL``: the server's address as customers reach it (tracking links)."""
     tracking_secret: Secret | None = None
     """``WAYMARK_TRACKING_SECRET``: signs tracking, unsubscribe and inbox tokens; when unset
@@ -226,12 +226,7 @@ class OrchestrateConfig(msgspec.Struct, frozen=True, kw_only=True):
         if raw := environ.get("WAYMARK_EMAIL_FROM"):
             values["email_from"] = raw
         if raw := environ.get("WAYMARK_PUBLIC_URL"):
-            if not raw.startswith(("http://", "https://")):
-                raise ConfigError(
-                    f"WAYMARK_PUBLIC_URL must start with http:// or https://, got {raw!r}",
-                    field="WAYMARK_PUBLIC_URL",
-                )
-            values["public_url"] = raw.rstrip("/")
+            values["public_url"] = parse_public_url(raw)
         if raw := environ.get("WAYMARK_TRACKING_SECRET"):
             values["tracking_secret"] = Secret(raw)
         if raw := environ.get("WAYMARK_STALE_AFTER"):

@@ -27,11 +27,18 @@ from waymark.orchestrate.adapters import DeciderDecisions, PolicyGate
 from waymark.orchestrate.api import Orchestrator
 from waymark.orchestrate.config import OrchestrateConfig
 from waymark.orchestrate.ports import FlowStore
-from waymark.privacy.api import PrivacyConfig, PrivacyService, SuppressingLog, Suppression
+from waymark.privacy.api import (
+    PreferenceLinks,
+    PrivacyConfig,
+    PrivacyService,
+    SuppressingLog,
+    Suppression,
+)
 from waymark.privacy.ports import PrivacyStore
 from waymark.runtime.committer import GroupCommitter
 from waymark.runtime.contexts import FlowProfiles, ProfileContexts, trait_values
 from waymark.runtime.pipeline import Pipeline
+from waymark.runtime.privacy_ports import ErasureWriters, FlowMessages
 from waymark.runtime.processing import DerivedState
 from waymark.runtime.sink import CommitSink
 from waymark.runtime.stats import IngestStats
@@ -106,20 +113,19 @@ def build_services(
         [DerivedState(identity, journeys, accounts), FeedbackProcessor(decider, event_log)]
     )
     stats = IngestStats()
-    privacy = _privacy(
-        stores.privacy,
-        identity=identity,
-        journeys=journeys,
-        event_log=event_log,
-        clock=clock,
-        environ=environ or {},
+    suppression = None if stores.privacy is None else Suppression(stores.privacy.suppressed())
+    privacy_config = PrivacyConfig.from_env(environ or {})
+    links = (
+        None
+        if stores.privacy is None
+        else PreferenceLinks.for_installation(settings.data_dir, clock=clock, config=privacy_config)
     )
     committed_to: EventLog = event_log
-    if privacy is not None and stores.privacy is not None:
+    if suppression is not None and stores.privacy is not None:
         # an erased person's identifiers are checked before anything reaches the log
         committed_to = SuppressingLog(
             event_log,
-            privacy.suppression,
+            suppression,
             # through the service each time: a rebuild replaces identity's engine
             lambda e: identity.extractor.identifiers(e),  # noqa: PLW0108
             on_lift=stores.privacy.unsuppress,
@@ -142,9 +148,24 @@ def build_services(
             config=OrchestrateConfig.from_env(environ or {}),
             decisions=DeciderDecisions(decider, contexts),
             environ=environ or {},
+            preference_link=None if links is None else links.url_for,
         )
         journeys.subscribe(_stage_listener(orchestrator))
         pipeline.processors.append(orchestrator)
+    privacy = None
+    if stores.privacy is not None and suppression is not None and links is not None:
+        privacy = PrivacyService(
+            identity=identity,
+            journeys=journeys,
+            event_log=event_log,
+            store=stores.privacy,
+            suppression=suppression,
+            clock=clock,
+            config=privacy_config,
+            writers=ErasureWriters(orchestrator, [stores.decisions]),
+            links=links,
+            messages=None if orchestrator is None else FlowMessages(orchestrator),
+        )
     return Services(
         settings=settings,
         clock=clock,
@@ -166,28 +187,6 @@ def build_services(
         sink=sink,
         privacy=privacy,
         accounts=accounts,
-    )
-
-
-def _privacy(
-    store: PrivacyStore | None,
-    *,
-    identity: IdentityService,
-    journeys: JourneyService,
-    event_log: EventLog,
-    clock: Clock,
-    environ: Mapping[str, str],
-) -> PrivacyService | None:
-    if store is None:
-        return None
-    return PrivacyService(
-        identity=identity,
-        journeys=journeys,
-        event_log=event_log,
-        store=store,
-        suppression=Suppression(store.suppressed()),
-        clock=clock,
-        config=PrivacyConfig.from_env(environ),
     )
 
 
