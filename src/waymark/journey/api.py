@@ -33,6 +33,8 @@ from waymark.journey._match import ModelMatcher
 from waymark.journey._models import SHIPPED, load
 from waymark.journey._rebuild import Rebuilt, rebuild
 from waymark.journey._status import STATUSES, status_codes, status_of
+from waymark.journey._yamlnodes import Node as YamlNode
+from waymark.journey._yamlnodes import parse as parse_yaml
 from waymark.journey._tables import (
     EVIDENCE,
     STATES,
@@ -68,7 +70,9 @@ __all__ = [
     "SHIPPED_MODELS",
     "STATES_SCHEMA",
     "TRANSITIONS_SCHEMA",
+    "YamlNode",
     "EvidenceHit",
+    "EvidenceMatcher",
     "JourneyConfig",
     "JourneyEngine",
     "JourneyService",
@@ -80,6 +84,7 @@ __all__ = [
     "load_journey_config",
     "load_model",
     "load_model_text",
+    "parse_yaml",
     "rebuild",
     "states_from_tables",
     "status_of",
@@ -120,11 +125,18 @@ class EvidenceHit(msgspec.Struct, frozen=True, kw_only=True):
     purchase: bool = False
 
 
-def evidence_of(model: JourneyModel, event: Event) -> list[EvidenceHit]:
-    """The evidence one event gives on a model, per product (empty when none)."""
-    out: list[EvidenceHit] = []
-    for hit in ModelMatcher(model).match(event):
-        out.append(
+class EvidenceMatcher:
+    """A model's evidence rules compiled once, for other features that weigh events by the
+    stage they are evidence of (lead scoring) without a second matcher."""
+
+    def __init__(self, model: JourneyModel) -> None:
+        self.model = model
+        self._matcher = ModelMatcher(model)
+
+    def __call__(self, event: Event) -> list[EvidenceHit]:
+        """The evidence one event gives, per product (empty when none)."""
+        model = self.model
+        return [
             EvidenceHit(
                 product=hit.product,
                 stages=tuple(s.name for i, s in enumerate(model.stages) if hit.mask >> i & 1),
@@ -133,8 +145,13 @@ def evidence_of(model: JourneyModel, event: Event) -> list[EvidenceHit]:
                 ),
                 purchase=hit.purchase,
             )
-        )
-    return out
+            for hit in self._matcher.match(event)
+        ]
+
+
+def evidence_of(model: JourneyModel, event: Event) -> list[EvidenceHit]:
+    """The evidence one event gives on a model, per product (empty when none)."""
+    return EvidenceMatcher(model)(event)
 
 
 def _view(model: JourneyModel, state: JourneyState, as_of: datetime) -> JourneyView:
