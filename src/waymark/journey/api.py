@@ -33,8 +33,6 @@ from waymark.journey._match import ModelMatcher
 from waymark.journey._models import SHIPPED, load
 from waymark.journey._rebuild import Rebuilt, rebuild
 from waymark.journey._status import STATUSES, status_codes, status_of
-from waymark.journey._yamlnodes import Node as YamlNode
-from waymark.journey._yamlnodes import parse as parse_yaml
 from waymark.journey._tables import (
     EVIDENCE,
     STATES,
@@ -44,6 +42,8 @@ from waymark.journey._tables import (
     rows_to_table,
     states_from_tables,
 )
+from waymark.journey._yamlnodes import Node as YamlNode
+from waymark.journey._yamlnodes import parse as parse_yaml
 from waymark.journey.config import (
     CONFIG_FILENAME,
     JourneyConfig,
@@ -70,7 +70,6 @@ __all__ = [
     "SHIPPED_MODELS",
     "STATES_SCHEMA",
     "TRANSITIONS_SCHEMA",
-    "YamlNode",
     "EvidenceHit",
     "EvidenceMatcher",
     "JourneyConfig",
@@ -79,6 +78,7 @@ __all__ = [
     "JourneyStore",
     "Rebuilt",
     "Status",
+    "YamlNode",
     "config_for",
     "evidence_of",
     "load_journey_config",

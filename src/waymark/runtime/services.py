@@ -33,6 +33,9 @@ from waymark.runtime.pipeline import Pipeline
 from waymark.runtime.processing import DerivedState
 from waymark.runtime.sink import CommitSink
 from waymark.runtime.stats import IngestStats
+from waymark.scoring.api import ScoringService, scoring_config_for
+from waymark.scoring.contracts import ScoreLabelChanged
+from waymark.scoring.ports import ScoreStore
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Services:
     orchestrator: Orchestrator | None = None
     sink: CommitSink | None = None
     privacy: PrivacyService | None = None
+    scoring: ScoringService | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class FeatureStores:
     """Without a flow store there is no orchestration (flows need durable timers)."""
     privacy: PrivacyStore | None = None
     """Without a privacy store there is no consent API, export, erasure or suppression."""
+    scores: ScoreStore | None = None
 
 
 def build_services(
@@ -82,7 +87,14 @@ def build_services(
     identity = IdentityService(identity_config_for(settings.data_dir), store=stores.profiles)
     models = journeys_config_for(settings.data_dir).load_models()
     journeys = JourneyService(models, store=stores.journeys, clock=clock)
-    contexts = ProfileContexts(identity, journeys, event_log)
+    scoring = ScoringService(
+        scoring_config_for(settings.data_dir, models),
+        identity=identity,
+        journeys=journeys,
+        store=stores.scores,
+        clock=clock,
+    )
+    contexts = ProfileContexts(identity, journeys, event_log, scoring=scoring)
     decider = Decider.open(
         shipped_catalog(), log=stores.decisions, catalogs=stores.catalogs, contexts=contexts
     )
@@ -91,7 +103,9 @@ def build_services(
         clock=clock,
         content=lambda: content_items(decider.catalog.experiences),
     )
-    pipeline = Pipeline([DerivedState(identity, journeys), FeedbackProcessor(decider, event_log)])
+    pipeline = Pipeline(
+        [DerivedState(identity, journeys, scoring), FeedbackProcessor(decider, event_log)]
+    )
     stats = IngestStats()
     privacy = _privacy(
         stores.privacy,
@@ -130,6 +144,7 @@ def build_services(
             environ=environ or {},
         )
         journeys.subscribe(_stage_listener(orchestrator))
+        scoring.subscribe(_label_listener(orchestrator))
         pipeline.processors.append(orchestrator)
     return Services(
         settings=settings,
@@ -151,6 +166,7 @@ def build_services(
         orchestrator=orchestrator,
         sink=sink,
         privacy=privacy,
+        scoring=scoring,
     )
 
 
@@ -181,5 +197,14 @@ def _stage_listener(orchestrator: Orchestrator) -> Callable[[list[StageChanged]]
 
     def listen(changes: list[StageChanged]) -> None:
         orchestrator.on_stage_changes(changes)
+
+    return listen
+
+
+def _label_listener(orchestrator: Orchestrator) -> Callable[[list[ScoreLabelChanged]], None]:
+    """Lead-label changes ("became sales-qualified") start the flows they trigger."""
+
+    def listen(changes: list[ScoreLabelChanged]) -> None:
+        orchestrator.on_label_changes(changes)
 
     return listen

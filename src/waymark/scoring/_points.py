@@ -25,13 +25,16 @@ from waymark.scoring.config import ModelScoring
 DEFAULT_RULE = "stage evidence"
 
 
-def event_label(type_: str, event: str | None, name: str | None) -> str:
-    """``Event.label`` from the log's columns (the same text the rules are matched on)."""
-    if type_ == "track" and event:
-        return event
-    if type_ in ("page", "screen"):
-        return f"{type_}: {name}" if name else type_
-    return type_
+def event_labels(batch: pa.RecordBatch) -> pa.Table:
+    """``seq`` and ``Event.label`` of every event of a log batch, vectorised (the same text the
+    engagement rules name)."""
+    type_, event, name = (batch.column(c) for c in ("type", "event", "name"))
+    has_event = pc.and_(pc.equal(type_, "track"), pc.fill_null(pc.not_equal(event, ""), False))
+    is_page = pc.is_in(type_, pa.array(["page", "screen"]))
+    has_name = pc.fill_null(pc.not_equal(name, ""), False)
+    page = pc.if_else(has_name, pc.binary_join_element_wise(type_, name, ": "), type_)
+    label = pc.if_else(has_event, event, pc.if_else(is_page, page, type_))
+    return pa.table({"seq": batch.column("seq"), "label": label})
 
 
 class Points:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.events import Event
@@ -35,7 +36,7 @@ from waymark.scoring import _rebuild
 from waymark.scoring._fit import fit
 from waymark.scoring._labels import label_of
 from waymark.scoring._loader import load_scoring, load_scoring_text
-from waymark.scoring._points import Points
+from waymark.scoring._points import Points, event_labels
 from waymark.scoring._state import KeyScore
 from waymark.scoring._tables import (
     LABELS,
@@ -281,17 +282,20 @@ class ScoringService:
 
     # -- batch ---------------------------------------------------------------------------------
 
-    def rebuild(self, evidence: pa.Table, event_labels: pa.Table, *, checkpoint: int) -> int:
+    def rebuild(self, evidence: pa.Table, log: Iterable[pa.RecordBatch], *, checkpoint: int) -> int:
         """Recompute engagement from journey's evidence table (every model; ``profile_id`` the
-        final profile) and ``event_labels`` (``seq``, ``label`` of every event in it), replace
-        the stored state, and continue streaming from ``checkpoint``. The label memory is set
-        to the labels as of now (so a rebuild starts no flow), keeping the crossing counts.
+        final profile) and the log batches it came from (for the event labels), replace the
+        stored state, and continue streaming from ``checkpoint``. The label memory is set to
+        the labels as of now (so a rebuild starts no flow), keeping the crossing counts.
         Returns the contributions counted."""
         state: _rebuild.State = {}
         counted = 0
+        parts = [event_labels(b) for b in log]
+        named = pa.concat_tables(parts) if parts else pa.table({"seq": [], "label": []})
+        named = named.cast(pa.schema([("seq", pa.int64()), ("label", pa.string())]))
         for name, points in self._points.items():
-            rows = evidence.filter(pa.compute.equal(evidence.column("model"), name))
-            joined = rows.join(event_labels, "seq", join_type="inner")
+            rows = evidence.filter(pc.equal(evidence.column("model"), name))
+            joined = rows.join(named, "seq", join_type="inner")
             counted += _rebuild.engagement(points, joined, joined.column("label"), state)
         with self._lock:
             self._state = state
