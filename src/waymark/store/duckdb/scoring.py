@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from waymark.core.errors import StorageError
 from waymark.scoring.api import LABELS_SCHEMA, SCORES_SCHEMA
+from waymark.store.duckdb._arrow import columns, insert_rows, set_checkpoint, table_exists
 from waymark.store.duckdb._database import Database
 
 _DDL: Final = """
@@ -35,8 +36,8 @@ CREATE TABLE IF NOT EXISTS scoring_labels (
 );
 CREATE TABLE IF NOT EXISTS scoring_meta (key VARCHAR NOT NULL, value BIGINT NOT NULL);
 """
-_SCORES_COLUMNS: Final = ", ".join(SCORES_SCHEMA.names)
-_LABEL_COLUMNS: Final = ", ".join(LABELS_SCHEMA.names)
+_SCORES_COLUMNS: Final = columns(SCORES_SCHEMA)
+_LABEL_COLUMNS: Final = columns(LABELS_SCHEMA)
 
 
 class DuckDBScoreStore:
@@ -69,7 +70,7 @@ class DuckDBScoreStore:
                     con.unregister("_ids")
                     con.unregister("_labels")
                 self._insert(con, scores, labels)
-                self._set_checkpoint(con, checkpoint)
+                set_checkpoint(con, "scoring_meta", checkpoint)
         except duckdb.Error as exc:
             raise StorageError(f"could not save scores: {exc}") from None
 
@@ -79,45 +80,22 @@ class DuckDBScoreStore:
                 con.execute("DELETE FROM scoring_engagement")
                 con.execute("DELETE FROM scoring_labels")
                 self._insert(con, scores, labels)
-                self._set_checkpoint(con, checkpoint)
+                set_checkpoint(con, "scoring_meta", checkpoint)
         except duckdb.Error as exc:
             raise StorageError(f"could not replace scores: {exc}") from None
 
     def _insert(self, con: duckdb.DuckDBPyConnection, scores: pa.Table, labels: pa.Table) -> None:
-        for table, columns, rows in (
-            ("scoring_engagement", _SCORES_COLUMNS, scores),
-            ("scoring_labels", _LABEL_COLUMNS, labels),
-        ):
-            if rows.num_rows == 0:
-                continue
-            con.register("_rows", rows)
-            try:
-                con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _rows")
-            finally:
-                con.unregister("_rows")
-
-    def _set_checkpoint(self, con: duckdb.DuckDBPyConnection, checkpoint: int) -> None:
-        con.execute("DELETE FROM scoring_meta WHERE key = 'checkpoint'")
-        con.execute("INSERT INTO scoring_meta VALUES ('checkpoint', $c)", {"c": checkpoint})
+        insert_rows(con, "scoring_engagement", SCORES_SCHEMA, scores)
+        insert_rows(con, "scoring_labels", LABELS_SCHEMA, labels)
 
     def _read(self, sql: str, schema: pa.Schema | None = None) -> pa.Table:
-        if self._db.read_only and not self._exists():
+        if self._db.read_only and not table_exists(self._db, "scoring_meta"):
             return schema.empty_table() if schema is not None else pa.table({})
         try:
             got = self._db.cursor().sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise StorageError(f"could not read scores: {exc}") from None
         return got.cast(schema) if schema is not None and got.schema != schema else got
-
-    def _exists(self) -> bool:
-        row = (
-            self._db.cursor()
-            .execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'scoring_meta'"
-            )
-            .fetchone()
-        )
-        return bool(row and row[0])
 
     def checkpoint(self) -> int:
         got = self._read("SELECT value FROM scoring_meta WHERE key = 'checkpoint'")
