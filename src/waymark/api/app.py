@@ -21,6 +21,7 @@ from waymark.api import (
     journeys,
     privacy,
     profiles,
+    scores,
     tracking,
 )
 from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
@@ -40,6 +41,7 @@ ROUTE_MODULES = (
     flows,
     journeys,
     privacy,
+    scores,
     web,
 )
 

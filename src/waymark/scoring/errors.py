@@ -4,13 +4,15 @@ ConfigError
 └── ScoringConfigError   scoring.config_invalid: names the file, line and field
 NotFound
 └── SubjectNotFound      scoring.subject_not_found: no such profile or account
+TransientError
+└── ScoringUnavailable   scoring.unavailable: the server runs no lead scoring
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from waymark.core.errors import ConfigError, NotFound
+from waymark.core.errors import ConfigError, NotFound, TransientError
 
 
 class ScoringConfigError(ConfigError):
@@ -30,3 +32,7 @@ class ScoringConfigError(ConfigError):
 
 class SubjectNotFound(NotFound):
     code = "scoring.subject_not_found"
+
+
+class ScoringUnavailable(TransientError):
+    code = "scoring.unavailable"
