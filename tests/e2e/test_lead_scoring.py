@@ -170,7 +170,7 @@ def test_three_teachers_at_different_paces(school: School) -> None:
     top = mia["contributions"][0]
     assert top["rule"] == "demo or quote" and top["stage"] == "evaluation"
 
-    hooks = eventually(lambda: s.sales_hooks(), "the sales webhook")
+    hooks = eventually(s.sales_hooks, "the sales webhook")
     assert len(hooks) == 1
     sent = json.dumps(hooks[0].body)
     assert s.pid("mia") in sent and PRODUCT in sent and "sales-qualified" in sent
