@@ -43,7 +43,14 @@ from waymark.journey._tables import (
     states_from_tables,
 )
 from waymark.journey._yamlnodes import Node as YamlNode
+from waymark.journey._yamlnodes import items as yaml_items
+from waymark.journey._yamlnodes import mapping as yaml_mapping
+from waymark.journey._yamlnodes import name as yaml_name
+from waymark.journey._yamlnodes import optional as yaml_optional
 from waymark.journey._yamlnodes import parse as parse_yaml
+from waymark.journey._yamlnodes import required as yaml_required
+from waymark.journey._yamlnodes import text as yaml_text
+from waymark.journey._yamlnodes import texts as yaml_texts
 from waymark.journey.config import (
     CONFIG_FILENAME,
     JourneyConfig,
@@ -88,6 +95,13 @@ __all__ = [
     "rebuild",
     "states_from_tables",
     "status_of",
+    "yaml_items",
+    "yaml_mapping",
+    "yaml_name",
+    "yaml_optional",
+    "yaml_required",
+    "yaml_text",
+    "yaml_texts",
 ]
 
 log = logging.getLogger(__name__)

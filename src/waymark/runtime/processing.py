@@ -1,10 +1,12 @@
 """The streaming chain over committed events: identity resolves each event to a profile,
-journeys place it (and re-place merged profiles), then lead scoring scores it (after journeys,
-so the labels it derives read the stages the same batch reached). Decide's feedback has its
-own processor (``decide.api.FeedbackProcessor``).
+journeys place it (and re-place merged profiles), accounts follow group calls, merges and their
+members' stage changes, then lead scoring scores it (last, so the labels it derives read the
+stages and memberships the same batch reached). Decide's feedback has its own processor
+(``decide.api.FeedbackProcessor``).
 
-Identity, journeys and scoring persist separately, each with its own checkpoint, so the
-chain's checkpoint is the lowest: after a restart the events after it are fed again, and each
+Identity, journeys, accounts and scoring persist separately, each with its own checkpoint, so
+the chain's checkpoint is the lowest of them: after a restart the events after it are fed again,
+and each
 feature skips what it had already applied (identity answers replayed events with their current
 profile; journeys ignore events at or before their checkpoint).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from waymark.accounts.api import AccountsService
 from waymark.core.events import Event
 from waymark.identity.api import IdentityService
 from waymark.journey.api import JourneyService
@@ -28,17 +31,24 @@ class DerivedState:
         self,
         identity: IdentityService,
         journeys: JourneyService,
+        accounts: AccountsService,
         scoring: ScoringService | None = None,
     ) -> None:
         self.identity = identity
         self.journeys = journeys
+        self.accounts = accounts
         self.scoring = scoring
         identity.subscribe(journeys.on_resolved)
+        # after journeys, so accounts derive from their members' current stages
+        journeys.subscribe(accounts.on_stage_changes)
+        identity.subscribe(accounts.on_resolved)
         if scoring is not None:
             identity.subscribe(scoring.on_resolved)
 
     def checkpoint(self) -> int:
-        found = min(self.identity.checkpoint(), self.journeys.checkpoint())
+        found = min(
+            self.identity.checkpoint(), self.journeys.checkpoint(), self.accounts.checkpoint()
+        )
         return found if self.scoring is None else min(found, self.scoring.checkpoint())
 
     def process(self, events: Sequence[Event]) -> None:
@@ -47,5 +57,6 @@ class DerivedState:
     def flush(self) -> None:
         self.identity.flush()
         self.journeys.flush()
+        self.accounts.flush()
         if self.scoring is not None:
             self.scoring.flush()

@@ -1,7 +1,8 @@
 """Rebuild everything derived from the log: identity (vectorised components plus replay of
-conflicting ones), then journeys over the events with their final profiles, lead scores from
-the journeys' evidence, then decide's bandit counts. Streaming resumes from the log's last seq
-afterwards."""
+conflicting ones), then journeys over the events with their final profiles, then accounts
+(group calls aggregated, journeys derived from the rebuilt members), then lead scores from the
+journeys' evidence (with the rebuilt memberships), then decide's bandit counts. Streaming
+resumes from the log's last seq afterwards."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class RebuildSummary(msgspec.Struct, frozen=True, kw_only=True):
     journey_states: int
     journey_transitions: int
     feedback_events: int
+    accounts: int = 0
     score_contributions: int = 0
     identity_seconds: float
     journeys_seconds: float
@@ -61,6 +63,12 @@ def rebuild_derived(
     say(f"journeys: placing {report.events:,} events on {len(journeys.models)} models")
     rebuilt = journeys.rebuild(_placed(services.event_log, assignment, until), checkpoint=until)
     journeys_done = time.perf_counter()
+    accounts = 0
+    if services.accounts is not None:
+        say("accounts: memberships from group calls, stages from members")
+        accounts = services.accounts.rebuild(
+            _placed(services.event_log, assignment, until), checkpoint=until
+        )
     scored = 0
     if services.scoring is not None:
         say("scoring: lead scores from the journeys' evidence")
@@ -80,6 +88,7 @@ def rebuild_derived(
         journey_states=rebuilt.states.num_rows,
         journey_transitions=rebuilt.transitions.num_rows,
         feedback_events=feedback,
+        accounts=accounts,
         score_contributions=scored,
         identity_seconds=identity_done - started,
         journeys_seconds=journeys_done - identity_done,

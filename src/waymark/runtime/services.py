@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from waymark.accounts.api import AccountsService, AccountStore
+from waymark.accounts.api import config_for as accounts_config_for
 from waymark.analytics.api import AnalyticsService, LogSources, content_items
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.ports import EventLog
@@ -28,7 +30,7 @@ from waymark.orchestrate.ports import FlowStore
 from waymark.privacy.api import PrivacyConfig, PrivacyService, SuppressingLog, Suppression
 from waymark.privacy.ports import PrivacyStore
 from waymark.runtime.committer import GroupCommitter
-from waymark.runtime.contexts import FlowProfiles, ProfileContexts
+from waymark.runtime.contexts import FlowProfiles, ProfileContexts, trait_values
 from waymark.runtime.pipeline import Pipeline
 from waymark.runtime.processing import DerivedState
 from waymark.runtime.sink import CommitSink
@@ -55,6 +57,7 @@ class Services:
     orchestrator: Orchestrator | None = None
     sink: CommitSink | None = None
     privacy: PrivacyService | None = None
+    accounts: AccountsService | None = None
     scoring: ScoringService | None = None
 
 
@@ -70,6 +73,7 @@ class FeatureStores:
     """Without a flow store there is no orchestration (flows need durable timers)."""
     privacy: PrivacyStore | None = None
     """Without a privacy store there is no consent API, export, erasure or suppression."""
+    accounts: AccountStore | None = None
     scores: ScoreStore | None = None
 
 
@@ -87,11 +91,19 @@ def build_services(
     identity = IdentityService(identity_config_for(settings.data_dir), store=stores.profiles)
     models = journeys_config_for(settings.data_dir).load_models()
     journeys = JourneyService(models, store=stores.journeys, clock=clock)
+    accounts = AccountsService(
+        accounts_config_for(settings.data_dir, models),
+        models,
+        stages_of=journeys.states,
+        traits_of=trait_values(identity),
+        store=stores.accounts,
+    )
     scoring = ScoringService(
         scoring_config_for(settings.data_dir, models),
         identity=identity,
         journeys=journeys,
         store=stores.scores,
+        memberships=accounts,
         clock=clock,
     )
     contexts = ProfileContexts(identity, journeys, event_log, scoring=scoring)
@@ -104,7 +116,10 @@ def build_services(
         content=lambda: content_items(decider.catalog.experiences),
     )
     pipeline = Pipeline(
-        [DerivedState(identity, journeys, scoring), FeedbackProcessor(decider, event_log)]
+        [
+            DerivedState(identity, journeys, accounts, scoring),
+            FeedbackProcessor(decider, event_log),
+        ]
     )
     stats = IngestStats()
     privacy = _privacy(
@@ -134,7 +149,8 @@ def build_services(
             store=flow_store,
             profiles=FlowProfiles(contexts, identity),
             gate=PolicyGate(
-                decider.catalog.doc.policy,
+                # read each time: the catalog can change through the admin API
+                lambda: decider.catalog.doc.policy,
                 contacts=lambda pid, since: flow_store.contacts(pid, since=since),
             ),
             sink=sink,
@@ -166,6 +182,7 @@ def build_services(
         orchestrator=orchestrator,
         sink=sink,
         privacy=privacy,
+        accounts=accounts,
         scoring=scoring,
     )
 

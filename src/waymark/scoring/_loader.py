@@ -5,13 +5,20 @@ features report errors the same way; unknown keys are refused (a typo must not d
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from waymark.journey.api import YamlNode, parse_yaml
+from waymark.journey.api import (
+    YamlNode,
+    parse_yaml,
+    yaml_items,
+    yaml_mapping,
+    yaml_required,
+    yaml_text,
+    yaml_texts,
+)
 from waymark.journey.contracts import JourneyModel
-from waymark.journey.errors import ModelError
 from waymark.scoring.config import (
     FIT_OPS,
     AccountRules,
@@ -46,25 +53,20 @@ def load_scoring_text(
     """Validate against the running journey models (model and stage names must exist).
     ``only_running``: skip blocks of models that are not running (the shipped file, which
     scores the hourglass, must not fail a company that runs only its own models)."""
-    try:
-        root = parse_yaml(text, file=file)
-        by_name = {m.name: m for m in models}
-        top = _mapping(root, ("models",))
-        if "models" not in top:
-            raise root.fail("missing", field="models")
-        allowed = None if only_running else tuple(by_name) or ("(no journey models)",)
-        blocks = _mapping(top["models"], allowed)
-        return ScoringConfig(
-            models=tuple(
-                _model(name, node, by_name[name])
-                for name, node in blocks.items()
-                if name in by_name
-            )
+    root = parse_yaml(text, file=file, error=ScoringConfigError)
+    by_name = {m.name: m for m in models}
+    models_node = yaml_required(root, yaml_mapping(root, ("models",)), "models")
+    if only_running:
+        if not isinstance(models_node.value, dict):
+            raise models_node.fail("expected a mapping of journey model names")
+        blocks = dict(models_node.value)
+    else:
+        blocks = yaml_mapping(models_node, tuple(by_name) or ("(no journey models)",))
+    return ScoringConfig(
+        models=tuple(
+            _model(name, node, by_name[name]) for name, node in blocks.items() if name in by_name
         )
-    except ModelError as exc:
-        raise ScoringConfigError(
-            str(exc).split(": ", 2)[-1], file=exc.file, line=exc.line, field=exc.field
-        ) from None
+    )
 
 
 _MODEL_KEYS = (
@@ -80,11 +82,11 @@ _MODEL_KEYS = (
 
 
 def _model(name: str, node: YamlNode, model: JourneyModel) -> ModelScoring:
-    keys = _mapping(node, _MODEL_KEYS)
+    keys = yaml_mapping(node, _MODEL_KEYS)
     stages = [s.name for s in model.stages]
     weights: dict[str, float] = {}
     if "stage_weights" in keys:
-        for stage, w in _mapping(keys["stage_weights"], tuple(stages)).items():
+        for stage, w in yaml_mapping(keys["stage_weights"], tuple(stages)).items():
             weights[stage] = _number(w, minimum=0.0)
     evidence_points: float = 1.0
     engagement: tuple[EngagementRule, ...] = ()
@@ -93,14 +95,15 @@ def _model(name: str, node: YamlNode, model: JourneyModel) -> ModelScoring:
     labels = _labels(keys["labels"], stages) if "labels" in keys else ()
     product_labels: dict[str, tuple[Label, ...]] = {}
     if "products" in keys:
-        for product, pnode in _mapping(keys["products"], None).items():
-            pkeys = _mapping(pnode, ("labels",))
-            if "labels" not in pkeys:
-                raise pnode.fail("missing", field=pnode.child("labels"))
-            product_labels[product] = _labels(pkeys["labels"], stages)
+        products = keys["products"]
+        if not isinstance(products.value, dict):
+            raise products.fail("expected a mapping of product ids")
+        for product, pnode in products.value.items():
+            labels_node = yaml_required(pnode, yaml_mapping(pnode, ("labels",)), "labels")
+            product_labels[product] = _labels(labels_node, stages)
     account = AccountRules()
     if "account" in keys:
-        akeys = _mapping(keys["account"], ("top_members", "fit", "labels"))
+        akeys = yaml_mapping(keys["account"], ("top_members", "fit", "labels"))
         account = AccountRules(
             top_members=int(_number(akeys["top_members"], minimum=1, whole=True))
             if "top_members" in akeys
@@ -127,33 +130,27 @@ def _model(name: str, node: YamlNode, model: JourneyModel) -> ModelScoring:
 
 
 def _engagement(node: YamlNode) -> tuple[float, tuple[EngagementRule, ...]]:
-    keys = _mapping(node, ("evidence_points", "rules"))
-    points = _number(keys["evidence_points"], minimum=0.0) if "evidence_points" in keys else 1.0
+    keys = yaml_mapping(node, ("evidence_points", "rules"))
+    default = _number(keys["evidence_points"], minimum=0.0) if "evidence_points" in keys else 1.0
     rules: list[EngagementRule] = []
-    for item in _list(keys["rules"]) if "rules" in keys else []:
-        r = _mapping(item, ("id", "events", "names", "points"))
-        events = _strings(r["events"]) if "events" in r else ()
-        names = _strings(r["names"]) if "names" in r else ()
+    for item in yaml_items(keys["rules"]) if "rules" in keys else []:
+        r = yaml_mapping(item, ("id", "events", "names", "points"))
+        events = yaml_texts(r["events"]) if "events" in r else ()
+        names = yaml_texts(r["names"]) if "names" in r else ()
         if not events and not names:
             raise item.fail("give events or names (the evidence this rule scores)")
-        if "points" not in r:
-            raise item.fail("missing", field=item.child("points"))
-        rule_id = _text(r["id"]) if "id" in r else ", ".join((*events, *names))
-        rules.append(
-            EngagementRule(
-                id=rule_id, events=events, names=names, points=_number(r["points"], minimum=0.0)
-            )
-        )
-    return points, tuple(rules)
+        points = _number(yaml_required(item, r, "points"), minimum=0.0)
+        rule_id = yaml_text(r["id"]) if "id" in r else ", ".join((*events, *names))
+        rules.append(EngagementRule(id=rule_id, events=events, names=names, points=points))
+    return default, tuple(rules)
 
 
 def _fit(node: YamlNode) -> tuple[FitRule, ...]:
     out: list[FitRule] = []
-    for item in _list(node):
-        r = _mapping(item, ("trait", "points", *FIT_OPS))
-        for needed in ("trait", "points"):
-            if needed not in r:
-                raise item.fail("missing", field=item.child(needed))
+    for item in yaml_items(node):
+        r = yaml_mapping(item, ("trait", "points", *FIT_OPS))
+        trait = yaml_text(yaml_required(item, r, "trait"))
+        points = _number(yaml_required(item, r, "points"))
         ops = [op for op in FIT_OPS if op in r]
         if len(ops) != 1:
             raise item.fail(f"give exactly one of {', '.join(FIT_OPS)}")
@@ -164,68 +161,39 @@ def _fit(node: YamlNode) -> tuple[FitRule, ...]:
             value = _number(vnode)
         elif op == "matches":
             try:
-                re.compile(_text(vnode))
+                re.compile(yaml_text(vnode))
             except re.error as exc:
                 raise vnode.fail(f"not a valid regular expression: {exc}") from None
         elif op == "in":
-            value = tuple(_scalar(v) for v in _list(vnode))
+            value = tuple(_scalar(v) for v in yaml_items(vnode))
         elif op == "exists":
             if not isinstance(value, bool):
                 raise vnode.fail("expected true or false")
         else:
             value = _scalar(vnode)
-        out.append(
-            FitRule(trait=_text(r["trait"]), op=op, value=value, points=_number(r["points"]))
-        )
+        out.append(FitRule(trait=trait, op=op, value=value, points=points))
     return tuple(out)
 
 
 def _labels(node: YamlNode, stages: list[str]) -> tuple[Label, ...]:
     out: list[Label] = []
-    for item in _list(node):
-        r = _mapping(item, ("name", "min_score", "min_stage"))
-        for needed in ("name", "min_score"):
-            if needed not in r:
-                raise item.fail("missing", field=item.child(needed))
+    for item in yaml_items(node):
+        r = yaml_mapping(item, ("name", "min_score", "min_stage"))
+        name_node = yaml_required(item, r, "name")
+        min_score = _number(yaml_required(item, r, "min_score"))
         stage = None
         if "min_stage" in r:
-            stage = _text(r["min_stage"])
+            stage = yaml_text(r["min_stage"])
             if stage not in stages:
                 raise r["min_stage"].fail(f"no stage {stage!r} ({', '.join(stages)})")
-        name = _text(r["name"])
+        name = yaml_text(name_node)
         if any(lab.name == name for lab in out):
-            raise r["name"].fail(f"label {name!r} is given twice")
-        out.append(Label(name=name, min_score=_number(r["min_score"]), min_stage=stage))
+            raise name_node.fail(f"label {name!r} is given twice")
+        out.append(Label(name=name, min_score=min_score, min_stage=stage))
     return tuple(out)
 
 
 # -- node helpers --------------------------------------------------------------------------------
-
-
-def _mapping(node: YamlNode, allowed: tuple[str, ...] | None) -> Mapping[str, YamlNode]:
-    if not isinstance(node.value, dict):
-        raise node.fail("expected a mapping")
-    if allowed is not None:
-        for key, child in node.value.items():
-            if key not in allowed:
-                raise child.fail(f"unknown key {key!r}; expected one of {', '.join(allowed)}")
-    return dict(node.value)
-
-
-def _list(node: YamlNode) -> list[YamlNode]:
-    if not isinstance(node.value, list):
-        raise node.fail("expected a list")
-    return list(node.value)
-
-
-def _text(node: YamlNode) -> str:
-    if not isinstance(node.value, str) or not node.value.strip():
-        raise node.fail("expected text")
-    return node.value.strip()
-
-
-def _strings(node: YamlNode) -> tuple[str, ...]:
-    return tuple(_text(item) for item in _list(node))
 
 
 def _scalar(node: YamlNode) -> str | int | float | bool:

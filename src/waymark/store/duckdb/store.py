@@ -11,6 +11,7 @@ from waymark.core.errors import StorageError, StoreLocked
 from waymark.core.ports import DEFAULT_DEDUPE_WINDOW
 from waymark.runtime.services import FeatureStores
 from waymark.store.duckdb._database import Database
+from waymark.store.duckdb.accounts import DuckDBAccountStore
 from waymark.store.duckdb.decide import DuckDBCatalogStore, DuckDBDecisionLog
 from waymark.store.duckdb.events import DuckDBEventLog
 from waymark.store.duckdb.identity import DuckDBProfileStore
@@ -58,6 +59,7 @@ class DuckDBStore:
         self.flows = DuckDBFlowStore(self.db)
         self.privacy = DuckDBPrivacyStore(self.db)
         self.scores = DuckDBScoreStore(self.db)
+        self.accounts = DuckDBAccountStore(self.db)
 
     @property
     def read_only(self) -> bool:
@@ -73,6 +75,7 @@ class DuckDBStore:
             flows=self.flows,
             privacy=self.privacy,
             scores=self.scores,
+            accounts=self.accounts,
         )
 
     def close(self) -> None:
