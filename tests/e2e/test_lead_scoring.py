@@ -1,10 +1,9 @@
-"""Lead scoring end to end through the public interfaces: three teachers of one school move
-through the hourglass at different paces (real Segment SDK over HTTP, fake clock), their
-scores and labels follow through the HTTP API, and the sales system (a signed-webhook receiver
-on 127.0.0.1) hears exactly once that a lead became sales-qualified.
-
-Person-level: the accounts feature (group calls, account journeys) is built in parallel; the
-account-level version of this story joins it once both are on main."""
+"""Lead scoring end to end through the public interfaces: three people of one school (Segment
+``group`` calls with the same groupId) move through the hourglass at different paces (real
+Segment SDK over HTTP, fake clock); the account's stage, buying group and score follow, and
+the sales system (a signed-webhook receiver on 127.0.0.1, fed by the shipped
+``sales-handoff`` flow) hears exactly once that the school became sales-qualified. A second
+story does the same for one lead (a person-level flow posted through the API)."""
 
 from __future__ import annotations
 
@@ -83,8 +82,40 @@ class School:
         ]
         return dict(found)
 
+    def group(self, user: str, school: str, **traits: Any) -> None:
+        ok, _ = self.sdk.group(user_id=user, group_id=school, traits=traits)
+        assert ok
+
+    def account_score(self, school: str) -> dict[str, Any]:
+        r = self.api.get(f"/api/v1/accounts/{school}/scores")
+        assert r.status_code == 200, r.text
+        (found,) = [
+            s for s in r.json()["scores"] if s["model"] == "hourglass" and s["product"] == PRODUCT
+        ]
+        return dict(found)
+
+    def buying_group(self, school: str) -> Any:
+        accounts = self.services.accounts
+        assert accounts is not None
+        (group,) = [
+            g
+            for g in accounts.account(school).buying_groups
+            if g.model == "hourglass" and g.product == PRODUCT
+        ]
+        return group
+
     def sales_hooks(self) -> list[Any]:
         return self.hooks.received("/sales")
+
+    def settle(self) -> None:
+        """Until every flow step due now has run."""
+        orchestrator = self.services.orchestrator
+        assert orchestrator is not None
+        orchestrator.scheduler.notify(None)
+        eventually(
+            lambda: (due := orchestrator.next_due()) is None or due > self.clock.now(),
+            "the steps due now to run",
+        )
 
 
 @pytest.fixture
@@ -134,6 +165,67 @@ def school(tmp_path: Path) -> Iterator[School]:
 
 
 @pytest.mark.slow
+def test_a_school_becomes_sales_qualified_once(school: School) -> None:
+    s = school
+    kit = {"product_id": PRODUCT}
+    hillside = {"name": "Hillside School", "industry": "education", "employees": 120}
+    account_fit = 15  # employees >= 50 (10) + industry education (5), shipped scoring.yaml
+
+    # day 0: Mia, the science coordinator (a champion), finds the kit
+    s.identify("mia", title="Science coordinator")
+    s.group("mia", "hillside", **hillside)
+    s.track("mia", "Ad Clicked", **kit)
+    s.track("mia", "Guide Downloaded", **kit)
+    school_score = s.account_score("hillside")
+    assert school_score["stage"] == "education"
+    assert school_score["fit"] == account_fit
+    assert school_score["label"] is None
+
+    # day 1: Mia researches and evaluates fast; the school is marketing-qualified, and its
+    # buying group at evaluation lacks IT
+    s.day(1)
+    for event in ("Products Searched", "Products Compared", "Product Viewed", "Trial Started"):
+        s.track("mia", event, **kit)
+    school_score = s.account_score("hillside")
+    assert school_score["stage"] == "evaluation"
+    assert school_score["label"] == "marketing-qualified"
+    assert s.buying_group("hillside").missing == ("it",)
+    assert s.sales_hooks() == []
+
+    # day 2: Raj from IT joins and vets the kit: the missing role is filled, and the top
+    # members' engagement plus the school's fit crosses the sales-qualified line
+    s.day(2)
+    s.identify("raj", title="IT administrator")
+    s.group("raj", "hillside")
+    s.track("raj", "Product Viewed", **kit)
+    s.track("raj", "Products Compared", **kit)
+    assert s.buying_group("hillside").missing == ()
+    school_score = s.account_score("hillside")
+    assert school_score["label"] == "sales-qualified"
+    members = {c["member"] for c in school_score["contributions"] if c["kind"] == "event"}
+    assert members == {s.pid("mia"), s.pid("raj")}
+    assert school_score["score"] == pytest.approx(school_score["fit"] + school_score["engagement"])
+    hooks = eventually(s.sales_hooks, "the sales webhook")
+    s.settle()
+    assert len(hooks) == 1
+    sent = json.dumps(hooks[0].body)
+    assert "hillside" in sent and PRODUCT in sent and "sales-qualified" in sent
+
+    # later that day: Priya, the head teacher, joins at justification; the school moves on
+    # and now lacks finance, and the sales system is not told again
+    s.day(2.1)
+    s.identify("priya", title="Head teacher")
+    s.group("priya", "hillside")
+    s.track("priya", "Quote Requested", **kit)
+    assert s.account_score("hillside")["stage"] == "justification"
+    assert s.buying_group("hillside").missing == ("finance",)
+    assert s.account_score("hillside")["label"] == "sales-qualified"
+    s.day(2.2)
+    s.settle()
+    assert len(s.sales_hooks()) == 1
+
+
+@pytest.mark.slow
 def test_three_teachers_at_different_paces(school: School) -> None:
     s = school
     kit = {"product_id": PRODUCT}
@@ -171,6 +263,7 @@ def test_three_teachers_at_different_paces(school: School) -> None:
     assert top["rule"] == "demo or quote" and top["stage"] == "evaluation"
 
     hooks = eventually(s.sales_hooks, "the sales webhook")
+    s.settle()
     assert len(hooks) == 1
     sent = json.dumps(hooks[0].body)
     assert s.pid("mia") in sent and PRODUCT in sent and "sales-qualified" in sent
