@@ -37,7 +37,7 @@ from waymark.scoring._fit import fit
 from waymark.scoring._labels import label_of
 from waymark.scoring._loader import load_scoring, load_scoring_text
 from waymark.scoring._points import Points, event_labels
-from waymark.scoring._state import KeyScore
+from waymark.scoring._state import KeyScore, decay_exponent
 from waymark.scoring._tables import (
     LABELS,
     SCORES,
@@ -71,6 +71,7 @@ __all__ = [
     "SCORES_SCHEMA",
     "ScoringConfig",
     "ScoringService",
+    "engagement_at",
     "load_scoring",
     "load_scoring_text",
     "scoring_config_for",
@@ -88,6 +89,47 @@ def scoring_config_for(data_dir: Path, models: Sequence[JourneyModel]) -> Scorin
     models."""
     path = config_path(data_dir)
     return load_scoring(path, models, only_running=path == SHIPPED_CONFIG)
+
+
+def _labels_table(log: Iterable[pa.RecordBatch]) -> pa.Table:
+    parts = [event_labels(b) for b in log]
+    named = pa.concat_tables(parts) if parts else pa.table({"seq": [], "label": []})
+    return named.cast(pa.schema([("seq", pa.int64()), ("label", pa.string())]))
+
+
+def engagement_at(
+    config: ModelScoring,
+    model: JourneyModel,
+    evidence: pa.Table,
+    log: Iterable[pa.RecordBatch],
+    as_of: datetime,
+) -> pa.Table:
+    """Everyone's engagement on one model as of ``as_of``, vectorised, from journey's evidence
+    table (``profile_id`` the final profile; only rows before ``as_of`` count) and the log
+    batches it came from: ``profile_id``, ``product``, ``engagement``. For evaluations over a
+    population at a cut-off day."""
+    points = Points(model, config)
+    cut = _us(as_of)
+    rows = evidence.filter(
+        pc.and_(pc.equal(evidence.column("model"), model.name), pc.less(evidence.column("ts"), cut))
+    )
+    joined = rows.join(_labels_table(log), "seq", join_type="inner")
+    found = points.of_evidence(joined, joined.column("label"))
+    decayed = pc.power(
+        2.0, pc.subtract(found.column("lv"), decay_exponent(cut, points.half_life_us))
+    )
+    grouped = (
+        found.append_column("value", decayed)
+        .group_by(["profile_id", "product"])
+        .aggregate([("value", "sum")])
+    )
+    return pa.table(
+        {
+            "profile_id": grouped.column("profile_id"),
+            "product": grouped.column("product"),
+            "engagement": grouped.column("value_sum"),
+        }
+    )
 
 
 def _us(when: datetime) -> int:
@@ -290,9 +332,7 @@ class ScoringService:
         Returns the contributions counted."""
         state: _rebuild.State = {}
         counted = 0
-        parts = [event_labels(b) for b in log]
-        named = pa.concat_tables(parts) if parts else pa.table({"seq": [], "label": []})
-        named = named.cast(pa.schema([("seq", pa.int64()), ("label", pa.string())]))
+        named = _labels_table(log)
         for name, points in self._points.items():
             rows = evidence.filter(pc.equal(evidence.column("model"), name))
             joined = rows.join(named, "seq", join_type="inner")
