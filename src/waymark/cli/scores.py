@@ -4,6 +4,7 @@ directly when no server holds it, else goes through the server's API."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def _fetch(
         )
         return msgspec.convert(payload, ScoreList)
     try:
-        services = build_services(settings, event_log=target.events, stores=target.features())
+        # read-only: no flows (the orchestrator writes its meta on start), only derived reads
+        stores = dataclasses.replace(target.features(), flows=None)
+        services = build_services(settings, event_log=target.events, stores=stores)
         if services.scoring is None:
             raise ScoringUnavailable("lead scoring is not set up")
         read = services.scoring.account if account else services.scoring.person
