@@ -17,15 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests._server import ADMIN_TOKEN, WRITE_KEY, free_port
-from tests.e2e._app import AppServer
+from tests._server import ADMIN_TOKEN, free_port
+from tests.e2e._app import segment_client, start_waymark
 from tests.e2e._receivers import WebhookSink
 from tests.e2e.test_seed000_story import eventually
-from waymark.api.app import create_app
 from waymark.core.clock import FakeClock
-from waymark.core.settings import Secret, Settings, WriteKey
-from waymark.runtime.services import Services, build_services
-from waymark.store.duckdb.store import DuckDBStore
+from waymark.runtime.services import Services
 
 START = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)  # a Monday at the start of a school year
 SECRET = "e2e-sales-secret"
@@ -120,8 +117,6 @@ class School:
 
 @pytest.fixture
 def school(tmp_path: Path) -> Iterator[School]:
-    from segment.analytics import Client
-
     clock = FakeClock(START)
     hooks = WebhookSink(SECRET, clock.now).start()
     port = free_port()
@@ -130,24 +125,9 @@ def school(tmp_path: Path) -> Iterator[School]:
         "WAYMARK_WEBHOOK_SALES_URL": f"{hooks.url}/sales",
         "WAYMARK_WEBHOOK_SALES_SECRET": SECRET,
     }
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        write_keys=(WriteKey(WRITE_KEY, "e2e"),),
-        admin_token=Secret(ADMIN_TOKEN),
-    )
-    store = DuckDBStore(settings.data_dir)
-    services = build_services(
-        settings, event_log=store.events, stores=store.features(), clock=clock, environ=environ
-    )
-    app = AppServer(create_app(services), port).start()
+    store, services, app = start_waymark(tmp_path / "data", clock, environ, port)
     errors: list[Exception] = []
-    sdk = Client(
-        WRITE_KEY,
-        host=app.url,
-        sync_mode=True,
-        max_retries=0,
-        on_error=lambda e, _: errors.append(e),
-    )
+    sdk = segment_client(app.url, errors)
     api = httpx.Client(
         base_url=app.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
     )

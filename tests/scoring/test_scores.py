@@ -138,3 +138,22 @@ def test_events_that_are_no_stage_evidence_earn_nothing() -> None:
     w.send("fy", "Something Else", 0, **G)
     w.identify("fy", 0, title="Head")
     assert w.scoring.person(w.pid("fy")).scores == ()
+
+
+def test_a_label_lost_to_decay_changes_at_the_next_event_and_can_be_reached_again() -> None:
+    w = World()
+    w.send("gus", "Demo Requested", 0, **G)
+    w.send("gus", "Demo Requested", 0, **G)  # 80: sales-qualified
+    w.send("gus", "Ad Clicked", 60, **G)  # 60 days on, the demos are worth 80 / 64
+    w.send("gus", "Demo Requested", 61, **G)
+    w.send("gus", "Demo Requested", 61, **G)
+    mql, sql = "marketing-qualified", "sales-qualified"
+    assert [(c.old, c.new) for c in w.changes] == [
+        (None, mql),
+        (mql, sql),
+        (sql, None),
+        (None, mql),
+        (mql, sql),
+    ]
+    first, again = (c for c in w.changes if c.new == sql)
+    assert first.occurrence != again.occurrence  # a new crossing, a new idempotency key

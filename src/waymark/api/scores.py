@@ -3,6 +3,8 @@ label (marketing-/sales-qualified, tied to the journey stage) and the top contri
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,6 +34,11 @@ def _scoring(request: Request) -> ScoringService:
     return scoring
 
 
+async def _answer(request: Request, read: Callable[..., ScoreList]) -> Response:
+    as_of = query_time(request, "as_of")
+    return json_response(await run_in_threadpool(read, request.path_params["id"], as_of=as_of))
+
+
 @endpoint(
     "GET",
     "/api/v1/profiles/{id}/scores",
@@ -47,10 +54,7 @@ def _scoring(request: Request) -> ScoringService:
     extra_statuses={404: "No such profile"},
 )
 async def profile_scores(request: Request) -> Response:
-    scoring = _scoring(request)
-    as_of = query_time(request, "as_of")
-    found = await run_in_threadpool(scoring.person, request.path_params["id"], as_of=as_of)
-    return json_response(found)
+    return await _answer(request, _scoring(request).person)
 
 
 @endpoint(
@@ -67,10 +71,7 @@ async def profile_scores(request: Request) -> Response:
     extra_statuses={404: "No such account"},
 )
 async def account_scores(request: Request) -> Response:
-    scoring = _scoring(request)
-    as_of = query_time(request, "as_of")
-    found = await run_in_threadpool(scoring.account, request.path_params["id"], as_of=as_of)
-    return json_response(found)
+    return await _answer(request, _scoring(request).account)
 
 
 def routes() -> list[BaseRoute]:

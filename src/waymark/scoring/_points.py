@@ -51,6 +51,14 @@ class Points:
         weights = [config.stage_weights.get(s.name, 1.0) for s in model.stages]
         self.weights: npt.NDArray[np.float64] = np.array(weights, dtype=np.float64)
         self.matcher = EvidenceMatcher(model)
+        # bounds for skipping label checks: no score below both can hold any label
+        self.best_fit = sum(r.points for r in config.fit if r.points > 0)
+        thresholds = [
+            lab.min_score
+            for labels in (config.labels, *config.product_labels.values())
+            for lab in labels
+        ]
+        self.lowest_label = min(thresholds) if thresholds else float("inf")
         self._stage_pos = {s.name: i for i, s in enumerate(model.stages)}
 
     @property

@@ -170,6 +170,9 @@ class ScoringService:
         self._listeners: list[LabelListener] = []
         self._state: dict[str, dict[tuple[str, str], KeyScore]] = {}
         self._labels: dict[LabelKey, LabelState] = {}
+        self._labelled: set[str] = set()
+        self._fit_alone_labels = any(p.best_fit >= p.lowest_label for p in self._points.values())
+        """Persons holding a label for some product (they must be re-evaluated to lose it)."""
         self._dirty: set[str] = set()
         self._dirty_labels: set[LabelKey] = set()
         self._checkpoint = 0
@@ -185,6 +188,7 @@ class ScoringService:
         for profile_id, model, product, key in scores_from_table(scores):
             self._state.setdefault(profile_id, {})[(model, product)] = key
         self._labels = labels_from_table(labels)
+        self._labelled = _labelled(self._labels)
         self._checkpoint = self._saved = store.checkpoint()
 
     def attach(self, memberships: Memberships) -> None:
@@ -246,6 +250,8 @@ class ScoringService:
         now = self._clock.now()
         changes: list[ScoreLabelChanged] = []
         for profile_id in sorted(profiles):
+            if not self._may_be_labelled(profile_id, now):
+                continue
             for score in self._person_scores(profile_id, now, explain=False):
                 changes += self._note("person", profile_id, profile_id, score, now)
         accounts: set[str] = set()
@@ -255,6 +261,23 @@ class ScoringService:
         self._notify(changes)
         if accounts:
             self._relabel_accounts(accounts)
+
+    def _may_be_labelled(self, profile_id: str, now: datetime) -> bool:
+        """False when no label can hold and none is held: the score is below every label's
+        threshold even with every fit rule's points. Most people of a population are, and
+        this spares them the profile and journey reads on every event."""
+        if profile_id in self._labelled or self._fit_alone_labels:
+            return True
+        now_us = _us(now)
+        with self._lock:
+            keyed = self._state.get(profile_id, {})
+            for (model, _), key in keyed.items():
+                points = self._points.get(model)
+                if points is not None and (
+                    key.value(now_us, points.half_life_us) + points.best_fit >= points.lowest_label
+                ):
+                    return True
+        return False
 
     def _relabel_accounts(self, accounts: set[str]) -> None:
         if self._memberships is None:
@@ -279,6 +302,8 @@ class ScoringService:
                 return []
             self._labels[key] = (score.label, crossings + 1)
             self._dirty_labels.add(key)
+            if subject == "person" and score.label is not None:
+                self._labelled.add(id_)
         occurrence = f"{subject}/{id_}/{score.model}/{score.product}/{score.label}#{crossings + 1}"
         return [
             ScoreLabelChanged(
@@ -361,6 +386,7 @@ class ScoringService:
                     key = (subject, id_, s.model, s.product)
                     labels[key] = (s.label, labels.get(key, (None, 0))[1])
             self._labels = labels
+            self._labelled = _labelled(labels)
             self._dirty_labels.clear()
             if self._store is not None:
                 self._store.replace_all(
@@ -525,6 +551,10 @@ class ScoringService:
                     )
                 )
         return out
+
+
+def _labelled(labels: dict[LabelKey, LabelState]) -> set[str]:
+    return {k[1] for k, (label, _) in labels.items() if k[0] == "person" and label is not None}
 
 
 def _explain(
