@@ -4,8 +4,10 @@ identity merges and late events) is what the vectorised rebuild from journey's e
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +16,11 @@ from hypothesis import strategies as st
 from tests.scoring._world import HOURGLASS, T0, World
 from waymark.core.eventframe import events_to_arrow
 from waymark.core.events import Event
+from waymark.core.settings import Settings
 from waymark.journey.api import rebuild
+from waymark.runtime.rebuild import rebuild_derived
+from waymark.runtime.services import build_services
+from waymark.store.duckdb.store import DuckDBStore
 
 NAMES = (
     "Ad Clicked",
@@ -106,3 +112,30 @@ def test_rebuild_keeps_crossing_counts_and_starts_no_change() -> None:
     w.scoring.rebuild(journeys.evidence, [batch], checkpoint=len(w.events))
     assert [c.new for c in w.changes] == ["sales-qualified"]  # nothing new
     assert w.scoring.person(pid).scores[0].label == "sales-qualified"
+
+
+def test_waymark_rebuild_gives_what_streaming_gave(tmp_path: Path) -> None:
+    """Through the runtime: the pipeline streams a log, ``rebuild_derived`` recomputes."""
+    store = DuckDBStore(tmp_path / "data")
+    try:
+        services = build_services(
+            Settings(data_dir=tmp_path / "data"), event_log=store.events, stores=store.features()
+        )
+        w = World()
+        for user, name, day, product in (
+            ("ann", "Ad Clicked", 0, "g"),
+            ("ann", "Demo Requested", 1, "g"),
+            ("bo", "Products Compared", 2, "h"),
+            ("ann", "Quote Requested", 3, "h"),
+        ):
+            w.events.append(w.event(user, name, day, product_id=product))
+        store.events.append([msgspec.structs.replace(e, seq=0) for e in w.events])
+        services.pipeline.catch_up(store.events)
+        assert services.scoring is not None
+        streamed = services.scoring.engagement_state()
+        assert len(streamed) == 2
+        summary = rebuild_derived(services)
+        assert summary.score_contributions == 4
+        _same(streamed, services.scoring.engagement_state())
+    finally:
+        store.close()
