@@ -346,6 +346,14 @@ class JourneyService:
             profile_id = self._engine.resolve(profile_id)
         return states_from_tables(*self._store.journeys(profile_id))
 
+    def current_stages(self, profile_id: str) -> dict[tuple[str, str], str]:
+        """(model, product) -> current stage, without building histories (read per event by
+        lead scoring)."""
+        with self._lock:
+            if self._store is None or self._engine.loaded(profile_id):
+                return {(m, p): stage for m, p, stage in self._engine.stages(profile_id)}
+        return {(s.model, s.product): s.stage for s in self.states(profile_id)}
+
     def journeys(self, profile_id: str, *, as_of: datetime | None = None) -> list[JourneyView]:
         """Per model and product: stage, furthest, since, status (as of now or ``as_of``),
         history; in model order, then product."""

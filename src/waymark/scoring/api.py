@@ -462,7 +462,7 @@ class ScoringService:
         return {name: trait.value for name, trait in profile.traits.items()}
 
     def _stages(self, profile_id: str) -> dict[tuple[str, str], str]:
-        return {(s.model, s.product): s.stage for s in self._journeys.states(profile_id)}
+        return self._journeys.current_stages(profile_id)
 
     def _person_scores(
         self, profile_id: str, now: datetime, *, explain: bool = True
