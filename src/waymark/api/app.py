@@ -23,6 +23,7 @@ from waymark.api import (
     preferences,
     privacy,
     profiles,
+    scores,
     tracking,
 )
 from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
@@ -44,6 +45,7 @@ ROUTE_MODULES = (
     journeys,
     privacy,
     preferences,
+    scores,
     web,
 )
 

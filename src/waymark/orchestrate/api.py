@@ -64,6 +64,7 @@ from waymark.orchestrate.ports import (
     NewRun,
     Profiles,
 )
+from waymark.scoring.contracts import ScoreLabelChanged
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -281,6 +282,14 @@ class Orchestrator:
         """Start the runs journey stage changes trigger; returns how many started."""
         now = self._clock.now()
         runs = _triggers.from_stage_changes(
+            changes, self._flows, get_profile=lambda pid: self._profiles.get(pid, now), now=now
+        )
+        return self._start(runs, now)
+
+    def on_label_changes(self, changes: Sequence[ScoreLabelChanged]) -> int:
+        """Start the runs lead-label crossings trigger; returns how many started."""
+        now = self._clock.now()
+        runs = _triggers.from_label_changes(
             changes, self._flows, get_profile=lambda pid: self._profiles.get(pid, now), now=now
         )
         return self._start(runs, now)
@@ -545,6 +554,10 @@ def _describe_trigger(flow: Flow) -> str:
         parts = [f"enter {s.enter}" if s.enter else "", f"leave {s.leave}" if s.leave else ""]
         moves = " and ".join(p for p in parts if p) or "any stage change"
         text = f"{moves} on {s.model}" + (f" for {s.product}" if s.product else "")
+    elif t.score_label is not None:
+        sl = t.score_label
+        whose = "an account" if sl.subject == "account" else "a lead"
+        text = f"{whose} becomes {sl.label}" + (f" for {sl.product}" if sl.product else "")
     elif t.date is not None and t.date.every_year is not None:
         text = f"every year on {t.date.every_year} at {t.date.at} {t.date.timezone}"
     elif t.date is not None:
