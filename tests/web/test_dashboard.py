@@ -26,6 +26,7 @@ PAGES = {
     "catalog": "Catalog",
     "flows": "Flows",
     "audiences": "Audiences",
+    "privacy": "Privacy",
 }
 
 

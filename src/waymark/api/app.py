@@ -20,8 +20,10 @@ from waymark.api import (
     health,
     importing,
     journeys,
+    preferences,
     privacy,
     profiles,
+    scores,
     tracking,
 )
 from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
@@ -42,6 +44,8 @@ ROUTE_MODULES = (
     activity,
     journeys,
     privacy,
+    preferences,
+    scores,
     web,
 )
 

@@ -149,6 +149,6 @@ def exclusion_codes(
     pending = np.flatnonzero((codes == 0) & view.has_conditions)
     for k in pending.tolist():
         exp = catalog.experiences[idx[k]]
-        if not conditions_hold(exp.conditions, ctx.traits, ctx.recent_events, ctx.now):
+        if not conditions_hold(exp.conditions, ctx.traits, ctx.recent_events, ctx.now, ctx.scores):
             codes[k] = CODE["conditions.not_met"]
     return codes

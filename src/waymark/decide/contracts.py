@@ -49,6 +49,16 @@ class ContactRecord(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
+class LeadScore(msgspec.Struct, frozen=True, kw_only=True):
+    """A lead score of the customer (``person``) or of an account they belong to."""
+
+    subject: Literal["person", "account"]
+    model: str
+    product: str
+    score: float
+    label: str | None = None
+
+
 class DecisionContext(msgspec.Struct, frozen=True, kw_only=True):
     """Everything a decision for one customer at one moment may look at."""
 
@@ -67,6 +77,7 @@ class DecisionContext(msgspec.Struct, frozen=True, kw_only=True):
     open_support_case: bool = False
     timezone: str | None = None
     """IANA zone name for quiet hours, e.g. ``Europe/London``; UTC when unknown."""
+    scores: tuple[LeadScore, ...] = ()
 
 
 class DecideRequest(msgspec.Struct, frozen=True, kw_only=True):

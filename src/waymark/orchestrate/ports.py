@@ -193,6 +193,11 @@ class FlowStore(Protocol):
         """End the active runs of these (flow id, profile id) pairs and drop their timers."""
         ...
 
+    def forget(self, profile_ids: Sequence[str]) -> dict[str, int]:
+        """Delete everything held for these profiles (an erasure): their runs and run ends,
+        timers and sends in flight, delivery log and inbox. Returns rows removed per table."""
+        ...
+
     def ensure_timers(self, timers: Sequence[NewTimer], *, at: datetime) -> None:
         """Add timers that are not there yet (calendar dates)."""
         ...

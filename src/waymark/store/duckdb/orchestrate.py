@@ -413,6 +413,30 @@ class DuckDBFlowStore:
             self._end(con, ended, status, reason, _naive(at))
         return len(ended)
 
+    def forget(self, profile_ids: Sequence[str]) -> dict[str, int]:
+        if not profile_ids:
+            return {}
+        ids = list(profile_ids)
+        counts: dict[str, int] = {}
+        # children first: run ends and sends are found through the runs and timers they hang on
+        steps = (
+            ("orch_run_ends", "run_id IN (SELECT run_id FROM orch_runs WHERE {match})"),
+            ("orch_sending", "timer_id IN (SELECT timer_id FROM orch_timers WHERE {match})"),
+            ("orch_timers", "{match}"),
+            ("orch_runs", "{match}"),
+            ("orch_messages", "{match}"),
+            ("orch_inbox", "{match}"),
+        )
+        with self._write() as con:
+            for table, where in steps:
+                sql = f"DELETE FROM {table} WHERE " + where.format(
+                    match="list_contains($ids, profile_id)"
+                )
+                row = con.execute(sql, {"ids": ids}).fetchone()
+                if row and int(row[0]):
+                    counts[table] = int(row[0])
+        return counts
+
     # -- timers ---------------------------------------------------------------------------------
 
     def _insert_timers(
