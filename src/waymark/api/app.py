@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
 from waymark.api import (
+    activity,
     analytics,
     decide,
     events,
@@ -22,6 +23,7 @@ from waymark.api import (
     preferences,
     privacy,
     profiles,
+    scores,
     tracking,
 )
 from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
@@ -39,9 +41,11 @@ ROUTE_MODULES = (
     profiles,
     analytics,
     flows,
+    activity,
     journeys,
     privacy,
     preferences,
+    scores,
     web,
 )
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from waymark.core.events import Event
 from waymark.journey.api import SHIPPED_MODELS, load_model
 from waymark.journey.contracts import StageChanged
 from waymark.orchestrate import _triggers
+from waymark.orchestrate._activity import flows_activity
 from waymark.orchestrate._durations import format_duration
 from waymark.orchestrate._engine import SOURCE, Deps, Engine
 from waymark.orchestrate._flow import Flow, FlowSet, Target
@@ -47,6 +48,7 @@ from waymark.orchestrate.config import OrchestrateConfig, RetryPolicy
 from waymark.orchestrate.contracts import (
     AudienceJoined,
     FlowList,
+    FlowsActivity,
     FlowSummary,
     Inbox,
     MessageList,
@@ -62,6 +64,7 @@ from waymark.orchestrate.ports import (
     NewRun,
     Profiles,
 )
+from waymark.scoring.contracts import ScoreLabelChanged
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -283,6 +286,14 @@ class Orchestrator:
         )
         return self._start(runs, now)
 
+    def on_label_changes(self, changes: Sequence[ScoreLabelChanged]) -> int:
+        """Start the runs lead-label crossings trigger; returns how many started."""
+        now = self._clock.now()
+        runs = _triggers.from_label_changes(
+            changes, self._flows, get_profile=lambda pid: self._profiles.get(pid, now), now=now
+        )
+        return self._start(runs, now)
+
     def on_audience_joined(self, joins: Sequence[AudienceJoined]) -> int:
         now = self._clock.now()
         runs = _triggers.from_audience(
@@ -352,6 +363,20 @@ class Orchestrator:
                 _summary(f, runs.get(f.id, {}), messages.get(f.id, {}))
                 for f in sorted(self._flows.all.values(), key=lambda f: f.id)
             ]
+        )
+
+    def activity(self, *, now: datetime, days: int) -> FlowsActivity:
+        """Every flow's runs and messages over the last ``days`` days."""
+        since = now - timedelta(days=days)
+        runs, messages = self._store.activity(since=since, until=now)
+        current, _ = self._store.counts()
+        return flows_activity(
+            self._flows.all.values(),
+            runs=runs,
+            messages=messages,
+            active={f: by.get("active", 0) for f, by in current.items()},
+            since=since,
+            until=now,
         )
 
     def flow(self, flow_id: str) -> FlowSummary:
@@ -529,6 +554,10 @@ def _describe_trigger(flow: Flow) -> str:
         parts = [f"enter {s.enter}" if s.enter else "", f"leave {s.leave}" if s.leave else ""]
         moves = " and ".join(p for p in parts if p) or "any stage change"
         text = f"{moves} on {s.model}" + (f" for {s.product}" if s.product else "")
+    elif t.score_label is not None:
+        sl = t.score_label
+        whose = "an account" if sl.subject == "account" else "a lead"
+        text = f"{whose} becomes {sl.label}" + (f" for {sl.product}" if sl.product else "")
     elif t.date is not None and t.date.every_year is not None:
         text = f"every year on {t.date.every_year} at {t.date.at} {t.date.timezone}"
     elif t.date is not None:

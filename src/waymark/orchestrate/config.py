@@ -75,8 +75,21 @@ class DateTrigger(_Doc, frozen=True, kw_only=True):
     timezone: str = "UTC"
 
 
+class ScoreLabelTrigger(_Doc, frozen=True, kw_only=True):
+    """A lead-score label reached (``waymark.scoring``): "became sales-qualified". The run is
+    the person's (for an account: its first member by id); ``trigger.account`` names the
+    account. Once per crossing: a label lost and reached again starts a new run."""
+
+    label: str
+    subject: Literal["person", "account"] = "person"
+    product: str | None = None
+    """Only for this product (default: any product)."""
+    model: str | None = None
+
+
 class Trigger(_Doc, frozen=True, kw_only=True):
-    """What starts a run. Exactly one of ``event``, ``stage``, ``date``, ``audience``."""
+    """What starts a run. Exactly one of ``event``, ``stage``, ``date``, ``audience``,
+    ``score_label``."""
 
     event: str | None = None
     """An event label: a track event name (``Order Shipped``) or ``page: <name>``."""
@@ -84,6 +97,7 @@ class Trigger(_Doc, frozen=True, kw_only=True):
     date: DateTrigger | None = None
     audience: str | None = None
     """Joining this audience (fed by the runtime from decide's audiences)."""
+    score_label: ScoreLabelTrigger | None = None
     where: tuple[Condition, ...] = ()
     delay: str | None = None
     """Start this long after the trigger, e.g. ``3d`` after ``Order Delivered``."""

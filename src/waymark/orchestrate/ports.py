@@ -239,6 +239,13 @@ class FlowStore(Protocol):
         """(runs by flow and status, messages by flow and status)."""
         ...
 
+    def activity(
+        self, *, since: datetime, until: datetime
+    ) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], dict[str, int]]]:
+        """In ``(since, until]``: (runs by flow: ``started`` and ended by status; messages by
+        (flow, step) and status, counted when they settled)."""
+        ...
+
     def inbox_add(self, rows: Sequence[InboxRow]) -> None:
         """Idempotent by ``message_id``."""
         ...

@@ -42,6 +42,9 @@ from waymark.runtime.privacy_ports import ErasureWriters, FlowMessages
 from waymark.runtime.processing import DerivedState
 from waymark.runtime.sink import CommitSink
 from waymark.runtime.stats import IngestStats
+from waymark.scoring.api import ScoringService, scoring_config_for
+from waymark.scoring.contracts import ScoreLabelChanged
+from waymark.scoring.ports import ScoreStore
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Services:
     sink: CommitSink | None = None
     privacy: PrivacyService | None = None
     accounts: AccountsService | None = None
+    scoring: ScoringService | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class FeatureStores:
     privacy: PrivacyStore | None = None
     """Without a privacy store there is no consent API, export, erasure or suppression."""
     accounts: AccountStore | None = None
+    scores: ScoreStore | None = None
 
 
 def build_services(
@@ -100,7 +105,15 @@ def build_services(
         traits_of=trait_values(identity),
         store=stores.accounts,
     )
-    contexts = ProfileContexts(identity, journeys, event_log)
+    scoring = ScoringService(
+        scoring_config_for(settings.data_dir, models),
+        identity=identity,
+        journeys=journeys,
+        store=stores.scores,
+        memberships=accounts,
+        clock=clock,
+    )
+    contexts = ProfileContexts(identity, journeys, event_log, scoring=scoring)
     decider = Decider.open(
         shipped_catalog(), log=stores.decisions, catalogs=stores.catalogs, contexts=contexts
     )
@@ -110,7 +123,10 @@ def build_services(
         content=lambda: content_items(decider.catalog.experiences),
     )
     pipeline = Pipeline(
-        [DerivedState(identity, journeys, accounts), FeedbackProcessor(decider, event_log)]
+        [
+            DerivedState(identity, journeys, accounts, scoring),
+            FeedbackProcessor(decider, event_log),
+        ]
     )
     stats = IngestStats()
     suppression = None if stores.privacy is None else Suppression(stores.privacy.suppressed())
@@ -151,6 +167,7 @@ def build_services(
             preference_link=None if links is None else links.url_for,
         )
         journeys.subscribe(_stage_listener(orchestrator))
+        scoring.subscribe(_label_listener(orchestrator))
         pipeline.processors.append(orchestrator)
     privacy = None
     if stores.privacy is not None and suppression is not None and links is not None:
@@ -187,6 +204,7 @@ def build_services(
         sink=sink,
         privacy=privacy,
         accounts=accounts,
+        scoring=scoring,
     )
 
 
@@ -195,5 +213,14 @@ def _stage_listener(orchestrator: Orchestrator) -> Callable[[list[StageChanged]]
 
     def listen(changes: list[StageChanged]) -> None:
         orchestrator.on_stage_changes(changes)
+
+    return listen
+
+
+def _label_listener(orchestrator: Orchestrator) -> Callable[[list[ScoreLabelChanged]], None]:
+    """Lead-label changes ("became sales-qualified") start the flows they trigger."""
+
+    def listen(changes: list[ScoreLabelChanged]) -> None:
+        orchestrator.on_label_changes(changes)
 
     return listen

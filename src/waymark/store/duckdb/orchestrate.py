@@ -662,6 +662,30 @@ class DuckDBFlowStore:
             bucket[status] = bucket.get(status, 0) + n
         return runs, messages
 
+    def activity(
+        self, *, since: datetime, until: datetime
+    ) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], dict[str, int]]]:
+        window = [_naive(since), _naive(until)]
+        runs: dict[str, dict[str, int]] = {}
+        for flow, status, n in self._read(
+            """SELECT flow_id, 'started', count(*) FROM orch_runs
+               WHERE started_at > ? AND started_at <= ? GROUP BY ALL
+               UNION ALL
+               SELECT r.flow_id, e.status, count(*)
+               FROM orch_run_ends e JOIN orch_runs r USING (run_id)
+               WHERE e.ended_at > ? AND e.ended_at <= ? GROUP BY ALL""",
+            window + window,
+        ):
+            runs.setdefault(flow, {})[status] = n
+        messages: dict[tuple[str, str], dict[str, int]] = {}
+        for flow, step, status, n in self._read(
+            """SELECT flow_id, step_id, status, count(*) FROM orch_messages
+               WHERE updated_at > ? AND updated_at <= ? GROUP BY ALL""",
+            window,
+        ):
+            messages.setdefault((flow, step), {})[status] = n
+        return runs, messages
+
     # -- inbox ----------------------------------------------------------------------------------
 
     def inbox_add(self, rows: Sequence[InboxRow]) -> None:

@@ -19,6 +19,7 @@ from waymark.store.duckdb.identity import DuckDBProfileStore
 from waymark.store.duckdb.journey import DuckDBJourneyStore
 from waymark.store.duckdb.orchestrate import DuckDBFlowStore
 from waymark.store.duckdb.privacy import DuckDBPrivacyStore
+from waymark.store.duckdb.scoring import DuckDBScoreStore
 
 
 class DuckDBStore:
@@ -66,6 +67,7 @@ class DuckDBStore:
         self.catalogs = DuckDBCatalogStore(self.db)
         self.flows = DuckDBFlowStore(self.db)
         self.privacy = DuckDBPrivacyStore(self.db)
+        self.scores = DuckDBScoreStore(self.db)
         self.accounts = DuckDBAccountStore(self.db)
 
     @property
@@ -81,6 +83,7 @@ class DuckDBStore:
             catalogs=self.catalogs,
             flows=self.flows,
             privacy=self.privacy,
+            scores=self.scores,
             accounts=self.accounts,
         )
 
