@@ -109,7 +109,8 @@ async def _consent(
 ) -> Response:
     ticked = {v for v in form.getlist("consent") if isinstance(v, str)}
     wanted = {p: p in ticked for p in PURPOSES}
-    changed = {p: v for p, v in wanted.items() if profile.consent.get(p, False) != v}
+    # a purpose never answered shows unticked; saving makes that answer explicit
+    changed = {p: v for p, v in wanted.items() if profile.consent.get(p) is not v}
     if not changed:
         return _back(request, "unchanged")
     privacy = privacy_of(svc)

@@ -1,19 +1,21 @@
 """Rewriting tables in place, crash-safely.
 
-A DELETE only marks rows; they stay readable in their row group until the whole group goes.
-Emptying a table drops its groups (and index entries), so the checkpoint after it frees their
-blocks, which privacy's scrub then overwrites. Each table goes through three steps:
+A DELETE only marks rows; they stay readable in their row group until the whole group goes, and
+a table's column statistics (min/max strings, kept in the file's metadata) only ever widen, so
+an erased value can live on as a bound. Dropping the table and creating it again from its own
+DDL frees every block of it and starts its statistics afresh; privacy's scrub then overwrites
+the freed blocks. Each table goes through three steps:
 
-1. copy out: in one transaction, the rows into ``_privacy_copy`` and the table's name into
-   ``privacy_rewrite`` (the marker);
-2. empty: delete every row, checkpoint;
-3. refill: in one transaction, empty the table again, copy the rows back, drop the copy and
-   the marker.
+1. copy out: in one transaction, the rows into ``_privacy_copy`` and the table's name, its
+   ``CREATE TABLE`` and its indexes' ``CREATE INDEX`` into ``privacy_rewrite`` (the marker);
+2. drop: drop the table, checkpoint;
+3. refill: in one transaction, drop the table if it is there, create it and its indexes again,
+   copy the rows back, drop the copy and the marker.
 
 A crash leaves either no marker (nothing to do) or a marker with a whole copy beside it, made
-after the erasure it follows. ``recover`` runs step 3 for it when the store opens: the rows come
-back whether or not the table had been emptied, and nothing erased before the copy returns.
-Running it again finds no marker, so it is idempotent.
+after the erasure it follows. ``recover`` runs step 3 for it when the store opens: the table
+comes back whole whether or not it had been dropped, and nothing erased before the copy
+returns. Running it again finds no marker, so it is idempotent.
 """
 
 from __future__ import annotations
@@ -28,30 +30,54 @@ BOOKKEEPING = (COPY, MARKER, SCRATCH)
 
 
 def ensure_marker(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE TABLE IF NOT EXISTS {MARKER} (table_name VARCHAR NOT NULL)")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {MARKER} (table_name VARCHAR NOT NULL, "
+        "create_sql VARCHAR NOT NULL, index_sql VARCHAR[] NOT NULL)"
+    )
 
 
 def copy_out(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
+        row = con.execute(
+            "SELECT sql FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+            [table],
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"no table {table!r}")
+        indexes = con.execute(
+            "SELECT sql FROM duckdb_indexes() WHERE schema_name = 'main' AND table_name = ? "
+            "AND sql IS NOT NULL",
+            [table],
+        ).fetchall()
         con.execute(f'CREATE OR REPLACE TABLE {COPY} AS SELECT * FROM "{table}"')
-        con.execute(f"INSERT INTO {MARKER} VALUES (?)", [table])
+        con.execute(
+            f"INSERT INTO {MARKER} VALUES (?, ?, ?)", [table, row[0], [i[0] for i in indexes]]
+        )
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
 
 
-def empty(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    con.execute(f'DELETE FROM "{table}"')
+def drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    con.execute(f'DROP TABLE "{table}"')
     con.execute("CHECKPOINT")
 
 
 def refill(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f'DELETE FROM "{table}"')
+        row = con.execute(
+            f"SELECT create_sql, index_sql FROM {MARKER} WHERE table_name = ?", [table]
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"no rewrite of {table!r} in progress")
+        con.execute(f'DROP TABLE IF EXISTS "{table}"')
+        con.execute(row[0])
         con.execute(f'INSERT INTO "{table}" SELECT * FROM {COPY}')
+        for index in row[1]:
+            con.execute(index)
         con.execute(f"DROP TABLE {COPY}")
         con.execute(f"DELETE FROM {MARKER}")
     except BaseException:
@@ -71,7 +97,7 @@ def rewrite_all(con: duckdb.DuckDBPyConnection) -> None:
         if table in BOOKKEEPING:
             continue
         copy_out(con, str(table))
-        empty(con, str(table))
+        drop(con, str(table))
         refill(con, str(table))
 
 

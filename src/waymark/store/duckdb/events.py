@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS events (
 )
 """
 _COLUMNS = ", ".join(EVENT_SCHEMA.names)
+# the highest seq a delete removed: seqs are never handed out twice, also after a restart that
+# follows the erasure of whoever sent the last events (processors' checkpoints are past them)
+_HIGH_WATER_DDL = "CREATE TABLE IF NOT EXISTS events_high_water (seq BIGINT NOT NULL)"
 
 
 class DuckDBEventLog:
@@ -56,7 +59,8 @@ class DuckDBEventLog:
         self._index = DedupeIndex(dedupe_window)
         if not db.read_only:
             db.execute(_DDL)
-        self._next_seq = self.max_seq() + 1
+            db.execute(_HIGH_WATER_DDL)
+        self._next_seq = max(self.max_seq(), self._high_water()) + 1
         if not db.read_only:
             self._load_index()
             # pyarrow imports pandas on its first conversion from Python objects (1-3 s here);
@@ -157,6 +161,11 @@ class DuckDBEventLog:
             with self._db.transaction() as con:
                 con.register("_gone", probe)
                 try:
+                    con.execute(
+                        "INSERT INTO events_high_water "
+                        "SELECT max(seq) FROM events WHERE seq IN (SELECT seq FROM _gone) "
+                        "HAVING max(seq) IS NOT NULL"
+                    )
                     row = con.execute(
                         "DELETE FROM events WHERE seq IN (SELECT seq FROM _gone) RETURNING seq"
                     ).fetchall()
@@ -174,6 +183,17 @@ class DuckDBEventLog:
 
     def max_seq(self) -> int:
         row = self._db.cursor().execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    def _high_water(self) -> int:
+        try:
+            row = (
+                self._db.cursor()
+                .execute("SELECT coalesce(max(seq), 0) FROM events_high_water")
+                .fetchone()
+            )
+        except duckdb.CatalogException:  # a read-only open of data from before deletes
+            return 0
         return int(row[0]) if row else 0
 
     def scan(
