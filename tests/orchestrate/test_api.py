@@ -190,8 +190,20 @@ def test_flows_messages_inbox_and_tracking(
         assert (r.status_code, r.headers["location"]) == (302, "https://track.example/TN9")
         assert client.get("/t/click/forged.token", follow_redirects=False).status_code == 401
         unsubscribe = orch.channels["email"].sent[0].payload["unsubscribe"]  # type: ignore[attr-defined]
-        r = client.post(unsubscribe.removeprefix("https://wm.example"))
-        assert r.status_code == 200
+        path = unsubscribe.removeprefix("https://wm.example")
+        # a GET (a mail scanner, a link preview) only asks, and changes nothing
+        page = client.get(path)
+        assert page.status_code == 200 and '<form method="post">' in page.text
+        assert not any(
+            e.event == "Unsubscribed" for e in store.events.latest(user_ids=["ray"], limit=50)
+        )
+        assert client.get("/t/unsubscribe/forged.token").status_code == 401
+        # the page's button posts the form back and answers with a page
+        r = client.post(path, data={"confirm": "yes"})
+        assert r.status_code == 200 and "You are unsubscribed" in r.text
+        # RFC 8058 one-click, as mail providers send it, answers JSON
+        r = client.post(path, data={"List-Unsubscribe": "One-Click"})
+        assert r.status_code == 200 and r.json()
     names = [e.event or e.type for e in store.events.latest(user_ids=["ray"], limit=50)]
     for expected in ("Email Opened", "Email Link Clicked", "Unsubscribed", "Email Sent"):
         assert expected in names

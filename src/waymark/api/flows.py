@@ -270,10 +270,13 @@ async def track_click(request: Request) -> Response:
     return RedirectResponse(url, status_code=302, headers=_NO_CACHE)
 
 
-_UNSUBSCRIBED = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Unsubscribed</title>
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
 </head><body style="font-family:sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">
-<h1>You are unsubscribed</h1><p>{message}</p></body></html>"""
+<h1>{title}</h1>{body}</body></html>"""
+_CONFIRM = """<p>Stop all email from us? You can change this later in your preferences.</p>
+<form method="post"><input type="hidden" name="confirm" value="yes">
+<button type="submit" autofocus>Unsubscribe</button></form>"""
 
 
 async def _unsubscribe(request: Request) -> list[Event]:
@@ -284,22 +287,35 @@ async def _unsubscribe(request: Request) -> list[Event]:
 
 
 @endpoint(
-    "GET", "/t/unsubscribe/{token}", summary="Unsubscribe link from an email (HTML page)",
+    "GET", "/t/unsubscribe/{token}",
+    summary="Unsubscribe link from an email: a page asking to confirm (changes nothing)",
     tags=TAGS, response_media="text/html", params=[Param("token", "path", str, "signed token")],
+    extra_statuses={401: "Not a link Waymark signed"},
 )  # fmt: skip
 async def unsubscribe_page(request: Request) -> Response:
-    await _unsubscribe(request)
-    text = html.escape("We will not email you again. You can change this in your preferences.")
-    return HTMLResponse(_UNSUBSCRIBED.format(message=text), headers=_NO_CACHE)
+    # A GET only asks: mail scanners and link previews follow links, and must not unsubscribe
+    # anyone (RFC 8058 section 1). The form posts back to this same signed address.
+    await run_in_threadpool(
+        orchestrator_for(request).check_unsubscribe, request.path_params["token"]
+    )
+    return HTMLResponse(_PAGE.format(title="Unsubscribe", body=_CONFIRM), headers=_NO_CACHE)
 
 
 @endpoint(
     "POST", "/t/unsubscribe/{token}",
-    summary="One-click unsubscribe (RFC 8058 List-Unsubscribe-Post)",
+    summary="Unsubscribe: RFC 8058 one-click (JSON answer) or the confirm page's form (HTML)",
     response=Done, tags=TAGS, params=[Param("token", "path", str, "signed token")],
+    extra_statuses={401: "Not a link Waymark signed"},
 )  # fmt: skip
 async def unsubscribe_one_click(request: Request) -> Response:
     await _unsubscribe(request)
+    form = await request.form()
+    if form.get("confirm") == "yes":
+        text = html.escape("We will not email you again. You can change this in your preferences.")
+        body = f"<p>{text}</p>"
+        return HTMLResponse(
+            _PAGE.format(title="You are unsubscribed", body=body), headers=_NO_CACHE
+        )
     return json_response(Done())
 
 

@@ -481,6 +481,10 @@ class Orchestrator:
         )
         return url, events
 
+    def check_unsubscribe(self, token: str) -> None:
+        """Raise ``BadToken`` unless ``token`` is an unsubscribe link Waymark signed."""
+        self._tracked("unsubscribe", token, parts=1)
+
     def unsubscribed(self, token: str) -> list[Event]:
         """``Unsubscribed`` and the ``consent_email: false`` trait (identity reads it)."""
         _, row = self._tracked("unsubscribe", token, parts=1)
