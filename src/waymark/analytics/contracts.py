@@ -155,6 +155,30 @@ class StageReport(msgspec.Struct, frozen=True, kw_only=True):
     p90_seconds: float | None
 
 
+GoalMetric = Literal["conversion", "median_time", "p90_time", "advocacy_share"]
+GoalStatus = Literal["met", "missed", "no_data"]
+
+
+class GoalCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """One stage goal (``goals.yaml``) against what the hourglass measured."""
+
+    metric: GoalMetric
+    """``conversion`` (to the next stage, at least), ``median_time`` and ``p90_time`` (in the
+    stage, at most, in seconds), ``advocacy_share`` (of the product's customers, at least)."""
+    stage: str | None
+    """The stage (None for ``advocacy_share``)."""
+    target: float
+    actual: float | None
+    status: GoalStatus
+    gap: float | None
+    """How far the actual is on the wrong side of the target, in its unit (share or seconds):
+    positive when missed, 0 when met, None without data."""
+    relative_gap: float | None
+    """``gap / target``: how big the miss is, comparable between goals."""
+    customers: int
+    """The customers the figure is about (those who reached the stage; all for advocacy)."""
+
+
 class ProductHourglass(msgspec.Struct, frozen=True, kw_only=True):
     product: str
     title: str
@@ -163,6 +187,8 @@ class ProductHourglass(msgspec.Struct, frozen=True, kw_only=True):
     comparison: dict[str, float | None]
     """``traffic_to_trial``, ``trial_to_purchase``, ``purchase_to_advocacy`` (and
     ``traffic_to_purchase``) as shares of ``reached``."""
+    goals: list[GoalCheck] = []
+    """The product's stage goals against the actuals (empty when it has none)."""
 
 
 class HourglassReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -232,9 +258,10 @@ class Insight(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     customers: int
     gap: float
-    """How far this is from the best comparable product (0..1)."""
+    """How far this is from the best comparable product (0..1); for ``kind`` ``goal`` (a
+    missed stage goal) the shortfall as a share of the target, at most 1."""
     score: float
-    """``customers * gap``: the ranking key."""
+    """``customers * gap``: the ranking key (after missed goals, which come first)."""
     link: str
     model: str
     product: str

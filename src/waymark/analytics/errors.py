@@ -4,7 +4,8 @@ WaymarkError
 ├── ValidationError
 │   └── InvalidQuery          analytics.invalid_query: a report or funnel definition is wrong
 └── ConfigError
-    └── InvalidInput          analytics.invalid_input: the data given lacks a needed column
+    ├── InvalidInput          analytics.invalid_input: the data given lacks a needed column
+    └── GoalsInvalid          analytics.goals_invalid: goals.yaml (file:line: field: why)
 """
 
 from __future__ import annotations
@@ -22,3 +23,9 @@ class InvalidInput(ConfigError):
 
 class AnalyticsUnavailable(TransientError):
     code = "analytics.unavailable"
+
+
+class GoalsInvalid(ConfigError):
+    """Stage goals that cannot be used; the message starts ``file:line: field:``."""
+
+    code = "analytics.goals_invalid"

@@ -21,7 +21,14 @@ import click
 import msgspec
 from rich.table import Table
 
-from waymark.analytics.api import AnalyticsService, LogSources, content_items, load_funnel
+from waymark.analytics.api import (
+    Analytics,
+    AnalyticsService,
+    LogSources,
+    content_items,
+    load_funnel,
+    load_goals,
+)
 from waymark.analytics.contracts import (
     AdvocacyReport,
     CohortsReport,
@@ -97,12 +104,14 @@ def _target(
             target.close()
         return
     try:
-        sources = LogSources(
-            target.events, [load_model(model)], identity=config_for(settings.data_dir)
-        )
+        models = [load_model(model)]
+        sources = LogSources(target.events, models, identity=config_for(settings.data_dir))
         content = _content(catalog)
         yield AnalyticsService(
-            sources, clock=SystemClock(), content=None if content is None else lambda: content
+            sources,
+            clock=SystemClock(),
+            engine=Analytics(goals=load_goals(settings.data_dir, models)),
+            content=None if content is None else lambda: content,
         )
     finally:
         target.close()

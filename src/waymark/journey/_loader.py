@@ -359,3 +359,13 @@ def _model(root: Node, file: str) -> JourneyModel:
         content=_optional(items, "content", _content, ContentEvidence()),
         moving_back=_optional(items, "moving_back", _moving_back, MovingBack()),
     )
+
+
+# The helpers other configuration files reuse (through ``journey.api``), so that every YAML
+# error in Waymark reads the same way: ``file:line: field: why``.
+mapping = _mapping
+required = _required
+text = _text
+number = _number
+duration = _duration
+optional = _optional

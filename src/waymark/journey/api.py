@@ -27,7 +27,13 @@ import pyarrow.compute as pc
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.events import Event
 from waymark.journey._engine import StreamingEngine as JourneyEngine
+from waymark.journey._loader import duration as yaml_duration
 from waymark.journey._loader import load_text
+from waymark.journey._loader import mapping as yaml_mapping
+from waymark.journey._loader import number as yaml_number
+from waymark.journey._loader import optional as yaml_optional
+from waymark.journey._loader import required as yaml_required
+from waymark.journey._loader import text as yaml_text
 from waymark.journey._machine import Evidence, to_us
 from waymark.journey._match import ModelMatcher
 from waymark.journey._models import SHIPPED, load
@@ -42,6 +48,8 @@ from waymark.journey._tables import (
     rows_to_table,
     states_from_tables,
 )
+from waymark.journey._yamlnodes import Node as YamlNode
+from waymark.journey._yamlnodes import parse as parse_yaml
 from waymark.journey.config import (
     CONFIG_FILENAME,
     JourneyConfig,
@@ -75,14 +83,22 @@ __all__ = [
     "JourneyStore",
     "Rebuilt",
     "Status",
+    "YamlNode",
     "config_for",
     "evidence_of",
     "load_journey_config",
     "load_model",
     "load_model_text",
+    "parse_yaml",
     "rebuild",
     "states_from_tables",
     "status_of",
+    "yaml_duration",
+    "yaml_mapping",
+    "yaml_number",
+    "yaml_optional",
+    "yaml_required",
+    "yaml_text",
 ]
 
 log = logging.getLogger(__name__)

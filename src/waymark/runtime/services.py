@@ -7,7 +7,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from waymark.analytics.api import AnalyticsService, LogSources, content_items
+from waymark.analytics.api import (
+    Analytics,
+    AnalyticsService,
+    LogSources,
+    content_items,
+    load_goals,
+)
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.ports import EventLog
 from waymark.core.settings import Settings
@@ -89,6 +95,7 @@ def build_services(
     analytics = AnalyticsService(
         LogSources(event_log, models, identity=identity.config),
         clock=clock,
+        engine=Analytics(goals=load_goals(settings.data_dir, models)),
         content=lambda: content_items(decider.catalog.experiences),
     )
     pipeline = Pipeline([DerivedState(identity, journeys), FeedbackProcessor(decider, event_log)])
