@@ -21,6 +21,7 @@ from waymark.analytics import (
     _hourglass,
     _insights,
     _quality,
+    _signals,
     _transitions,
 )
 from waymark.analytics._funnel import run_funnel
@@ -38,9 +39,12 @@ from waymark.analytics.contracts import (
     HourglassReport,
     InsightsReport,
     QualityReport,
+    SignalPeriod,
+    SignalsReport,
     TransitionsReport,
 )
 from waymark.analytics.errors import InvalidQuery
+from waymark.core.signals import OURS
 
 EventSource: TypeAlias = pa.Table | pa.RecordBatchReader | duckdb.DuckDBPyRelation
 """Events with the columns of ``core.eventframe.EVENT_SCHEMA`` plus a profile column."""
@@ -247,6 +251,32 @@ class Analytics:
                 profile=profile,
                 as_of=as_of,
                 days=days,
+            )
+
+    def signals(
+        self,
+        journeys: JourneyData,
+        events: EventSource,
+        *,
+        model: str | None = None,
+        product: str | None = None,
+        period: SignalPeriod = "week",
+        days: int = 7,
+        brand: str = OURS,
+    ) -> SignalsReport:
+        """Outside signals about ``model``'s stages: share of voice per period and per stage,
+        mentions per stage and product, and stage entries per day in the ``days`` after a
+        ``brand`` signal day against other days (an association, not a cause)."""
+        with self._cursors() as cursors:
+            return _signals.signals(
+                cursors.new(),
+                journeys.model(model),
+                _table(events),
+                journeys.transitions,
+                product=product,
+                period=period,
+                days=days,
+                brand=brand,
             )
 
     def close(self) -> None:

@@ -37,11 +37,14 @@ _PRODUCT = Param("product", "query", str, "one product (default: every product)"
 _AS_OF = Param("as_of", "query", str, "status as of this time (RFC 3339; default: now)")
 
 
-def _analytics(request: Request) -> AnalyticsService:
+def analytics_of(request: Request) -> AnalyticsService:
     analytics = services(request).analytics
     if analytics is None:
         raise AnalyticsUnavailable("journey analytics is not set up on this server")
     return analytics
+
+
+_analytics = analytics_of
 
 
 def _text(request: Request, name: str) -> str | None:

@@ -21,6 +21,7 @@ from waymark.api import (
     journeys,
     privacy,
     profiles,
+    signals,
     tracking,
 )
 from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
@@ -37,6 +38,7 @@ ROUTE_MODULES = (
     decide,
     profiles,
     analytics,
+    signals,
     flows,
     journeys,
     privacy,
