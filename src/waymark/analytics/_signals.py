@@ -47,7 +47,6 @@ FROM sig WHERE known GROUP BY ALL ORDER BY key, brand
 _MENTIONS = """
 SELECT stage, product, kind, brand, count(*), sum(reach), avg(sentiment)
 FROM sig WHERE known GROUP BY ALL
-ORDER BY list_position($stages, stage), product, kind, brand
 """
 
 _NAMED = """
@@ -97,7 +96,6 @@ SELECT stage,
     avg(n) FILTER (WHERE NOT after AND NOT signal_day) AS mean_other,
     var_samp(n) FILTER (WHERE NOT after AND NOT signal_day) AS var_other
 FROM flagged f GROUP BY stage
-ORDER BY list_position($stages, stage)
 """
 
 
@@ -179,12 +177,14 @@ def signals(
     ).fetchall()
     by_stage = con.execute(_VOICE.format(key="stage")).fetchall()
     order = {s: i for i, s in enumerate(stages)}
-    mentions = con.execute(_MENTIONS, {"stages": stages}).fetchall()
+    mentions = sorted(
+        con.execute(_MENTIONS).fetchall(), key=lambda r: (order.get(r[0], 0), *r[1:4])
+    )
     named = con.execute(_NAMED).fetchone()
     lag = con.execute(
-        _LAG,
-        {"model": model.name, "product": product, "days": days, "brand": brand, "stages": stages},
+        _LAG, {"model": model.name, "product": product, "days": days, "brand": brand}
     ).fetchall()
+    lag.sort(key=lambda r: order.get(r[0], 0))
     return SignalsReport(
         model=model.name,
         product=product,
