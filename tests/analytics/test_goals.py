@@ -156,7 +156,8 @@ def goal_texts(draw: st.DrawFn) -> str:
             lines.append(f"{indent}  {stage}: {{conversion: {conversion}, median_time: {median}h}}")
         return "\n".join(lines)
 
-    return "hourglass:\n  default:\n" + block("    ") + "\n  products:\n    kit:\n" + block("      ")
+    default, kit = block("    "), block("      ")
+    return f"hourglass:\n  default:\n{default}\n  products:\n    kit:\n{kit}"
 
 
 def expected_actual(population: list[Person], product: str, check: GoalCheck) -> float | None:
@@ -182,8 +183,7 @@ def test_actual_against_target(population: list[Person], text: str) -> None:
     for product in report.products:
         own = goals.of("hourglass", product.product)
         want = (1 if own.advocacy_share is not None else 0) + sum(
-            (g.conversion is not None) + (g.median_seconds is not None)
-            for g in own.stages.values()
+            (g.conversion is not None) + (g.median_seconds is not None) for g in own.stages.values()
         )
         assert len(product.goals) == want
         for check in product.goals:

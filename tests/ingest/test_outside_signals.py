@@ -93,6 +93,9 @@ def test_signals_through_the_tracking_api(tmp_path: Path) -> None:
             # and no journey: only ann and bob are on the hourglass
             hourglass = http.get("/api/v1/analytics/hourglass", headers=admin).json()
             assert sum(p["customers"] for p in hourglass["products"]) == 2
+            # journey quality counts customers' own events only, all of them recognised
+            quality = http.get("/api/v1/analytics/quality", headers=admin).json()
+            assert (quality["events"], quality["recognition_rate"]) == (3, 1.0)
 
             report = http.get("/api/v1/analytics/signals", params={"period": "day"}, headers=admin)
             assert report.status_code == 200, report.text
