@@ -266,9 +266,21 @@ def signal_rows(result: SignalsReport) -> tuple[list[Table], list[str], Rows]:
     return [*voice, mentions, lag], header, rows
 
 
+def _hourglass(data_dir: Path | None, model: str, product: str | None) -> HourglassReport:
+    """The hourglass (with its stage goals), locally or from the server."""
+    return _report(
+        data_dir,
+        model,
+        HourglassReport,
+        lambda a: a.hourglass(model=None, product=product),
+        lambda r: r.get("/api/v1/analytics/hourglass", product=product),
+    )
+
+
 @click.group()
 def report() -> None:
-    """Journey analytics: hourglass, funnels, transitions, cohorts, insights, coverage."""
+    """Journey analytics: hourglass, goals, funnels, transitions, cohorts, insights, coverage,
+    signals."""
 
 
 @report.command()
@@ -276,13 +288,7 @@ def report() -> None:
 @_options
 def hourglass(product: str | None, model: str, fmt: Format, data_dir: Path | None) -> None:
     """Customers per stage, conversion, time in stage, stalled and lapsed, per product."""
-    result = _report(
-        data_dir,
-        model,
-        HourglassReport,
-        lambda a: a.hourglass(model=None, product=product),
-        lambda r: r.get("/api/v1/analytics/hourglass", product=product),
-    )
+    result = _hourglass(data_dir, model, product)
     header = [
         "product",
         "stage",
@@ -646,13 +652,7 @@ def effectiveness(days: int, model: str, fmt: Format, data_dir: Path | None) -> 
 @_options
 def goals(product: str | None, model: str, fmt: Format, data_dir: Path | None) -> None:
     """Stage goals (goals.yaml) against the actuals: met, missed and by how much."""
-    result = _report(
-        data_dir,
-        model,
-        HourglassReport,
-        lambda a: a.hourglass(model=None, product=product),
-        lambda r: r.get("/api/v1/analytics/hourglass", product=product),
-    )
+    result = _hourglass(data_dir, model, product)
     _emit(fmt, result, *goal_rows(result))
 
 
