@@ -353,6 +353,7 @@ def hourglass(product: str | None, model: str, fmt: Format, data_dir: Path | Non
             [[p.title, *(_pct(p.comparison.get(k)) for k in keys)] for p in result.products],
         )
     )
+    tables += goal_rows(result)[0]  # the stage goals beside the figures they are about
     _emit(fmt, result, tables, header, rows)
 
 
