@@ -1,1 +1,2 @@
-"""waymark.accounts: people grouped into accounts (companies, schools, households), each with its own journey per product and buying group."""
+"""Accounts: companies, schools and households from group calls, each with a journey per
+product derived from its members, and a buying group."""

@@ -20,7 +20,6 @@ from waymark.journey.api import (
     yaml_number,
 )
 from waymark.journey.contracts import JourneyModel
-from waymark.journey.errors import ModelError
 
 GOALS_FILENAME: Final = "goals.yaml"
 _SHIPPED: Final = "goals.yaml (shipped)"
@@ -134,18 +133,14 @@ def _model_goals(node: YamlNode, model: JourneyModel) -> ModelGoals:
 def parse_goals(text: str, *, file: str, models: Sequence[JourneyModel]) -> Goals:
     """Goals from YAML text, checked against ``models``; ``GoalsInvalid`` names the file, the
     line and the field."""
-    try:
-        return _goals(parse_yaml(text, file=file), models, skip_unknown=False)
-    except ModelError as exc:
-        raise GoalsInvalid(exc.message, field=exc.field) from None
+    return _goals(parse_yaml(text, file=file, error=GoalsInvalid), models, skip_unknown=False)
 
 
 def _goals(root: YamlNode, models: Sequence[JourneyModel], *, skip_unknown: bool) -> Goals:
     by_name = {m.name: m for m in models}
     if skip_unknown and isinstance(root.value, dict):
-        root = YamlNode(
-            {k: v for k, v in root.value.items() if k in by_name}, root.line, root.field, root.file
-        )
+        kept = {k: v for k, v in root.value.items() if k in by_name}
+        root = YamlNode(kept, root.line, root.field, root.file, root.error)
     listed = yaml_mapping(root, tuple(by_name))
     return Goals(models={name: _model_goals(n, by_name[name]) for name, n in listed.items()})
 
@@ -155,7 +150,8 @@ def _shipped(models: Sequence[JourneyModel]) -> Goals:
     reuses a shipped name, has stages of its own)."""
     text = resources.files("waymark.analytics").joinpath(GOALS_FILENAME).read_text("utf-8")
     shipped = [m for m in models if m.source == f"{m.name}.yaml"]
-    return _goals(parse_yaml(text, file=_SHIPPED), shipped, skip_unknown=True)
+    root = parse_yaml(text, file=_SHIPPED, error=GoalsInvalid)
+    return _goals(root, shipped, skip_unknown=True)
 
 
 def load_goals(data_dir: Path | None, models: Sequence[JourneyModel]) -> Goals:
@@ -168,6 +164,8 @@ def load_goals(data_dir: Path | None, models: Sequence[JourneyModel]) -> Goals:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise GoalsInvalid(f"{path}: cannot read: {exc}", field="(file)") from None
+        raise GoalsInvalid(
+            f"cannot read: {exc}", file=str(path), line=None, field="(file)"
+        ) from None
     own = parse_goals(text, file=str(path), models=models)
     return Goals(models={**shipped.models, **own.models})

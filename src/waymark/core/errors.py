@@ -5,6 +5,7 @@ callers what to do with it, and callers decide only by ``isinstance``:
 
     WaymarkError
     ├── ConfigError            (terminal) bad configuration: names the field
+    │   └── ConfigFileError    (terminal) a configuration file: names file, line and field
     ├── ValidationError        (terminal) bad input from a client: names the field
     │   └── PayloadTooLarge    (terminal) a message or batch over its size limit
     ├── AuthError              (terminal) missing or wrong credentials
@@ -51,6 +52,20 @@ class TerminalError(WaymarkError):
 
 class ConfigError(TerminalError):
     code = "config.invalid"
+
+
+class ConfigFileError(ConfigError):
+    """A configuration file that cannot be used. The message starts ``file:line: field: ...``
+    so editors and terminals can jump to the place; features subclass it with their code."""
+
+    def __init__(
+        self, message: str, *, file: str, line: int | None, field: str, **details: Any
+    ) -> None:
+        where = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{where}: {field}: {message}", **details)
+        self.file = file
+        self.line = line
+        self.field = field
 
 
 class ValidationError(TerminalError):

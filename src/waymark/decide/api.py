@@ -25,6 +25,8 @@ from waymark.decide._audience import normalise_email, normalise_phone, page, sha
 from waymark.decide._bandit import BanditState
 from waymark.decide._catalog import Catalog, build_catalog, load_catalog_text
 from waymark.decide._codes import CODES
+from waymark.decide._contact import WINDOWS as CONTACT_WINDOWS
+from waymark.decide._contact import ContactCheck, check_contact
 from waymark.decide._decide import decide
 from waymark.decide._feedback import feedback_from_batches, feedback_from_events, first_seen
 from waymark.decide._holdout import in_holdout
@@ -53,9 +55,11 @@ from waymark.decide.ports import CatalogStore, ContextSource, DecisionLog
 
 __all__ = [
     "CODES",
+    "CONTACT_WINDOWS",
     "BanditState",
     "Catalog",
     "CatalogDoc",
+    "ContactCheck",
     "Decider",
     "Experience",
     "FeedbackProcessor",
@@ -64,6 +68,7 @@ __all__ = [
     "Policy",
     "StaticContexts",
     "build_catalog",
+    "check_contact",
     "in_holdout",
     "journey_stages",
     "load_catalog_text",

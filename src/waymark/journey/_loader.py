@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Final, TypeVar
 
@@ -13,6 +12,13 @@ from waymark.journey import _yamlnodes
 from waymark.journey._checks import check_model
 from waymark.journey._durations import parse_duration
 from waymark.journey._yamlnodes import Node
+from waymark.journey._yamlnodes import items as _list
+from waymark.journey._yamlnodes import mapping as _mapping
+from waymark.journey._yamlnodes import name as _name
+from waymark.journey._yamlnodes import optional as _optional
+from waymark.journey._yamlnodes import required as _required
+from waymark.journey._yamlnodes import text as _text
+from waymark.journey._yamlnodes import texts as _texts
 from waymark.journey.contracts import (
     OPS,
     PHASES,
@@ -50,50 +56,6 @@ def load_text(text: str, *, file: str) -> JourneyModel:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _mapping(node: Node, allowed: tuple[str, ...]) -> dict[str, Node]:
-    if not isinstance(node.value, dict):
-        raise node.fail(f"expected a mapping with keys {', '.join(allowed)}")
-    unknown = [k for k in node.value if k not in allowed]
-    if unknown:
-        key = unknown[0]
-        raise node.value[key].fail(f"unknown key {key!r}; expected one of {', '.join(allowed)}")
-    return dict(node.value)
-
-
-def _required(parent: Node, items: dict[str, Node], key: str) -> Node:
-    if key not in items:
-        raise parent.fail("is required", field=parent.child(key))
-    return items[key]
-
-
-def _text(node: Node) -> str:
-    if not isinstance(node.value, str) or not node.value.strip():
-        raise node.fail(f"expected non-empty text, got {node.value!r}")
-    return node.value.strip()
-
-
-def _name(node: Node) -> str:
-    text = _text(node)
-    if not _NAME.match(text):
-        raise node.fail(f"{text!r} must be lower-case letters, digits, '-' or '_'")
-    return text
-
-
-def _list(node: Node) -> list[Node]:
-    if not isinstance(node.value, list):
-        raise node.fail("expected a list")
-    return list(node.value)
-
-
-def _texts(node: Node) -> tuple[str, ...]:
-    """One text or a list of texts."""
-    if isinstance(node.value, list):
-        if not node.value:
-            raise node.fail("expected at least one name")
-        return tuple(_text(item) for item in node.value)
-    return (_text(node),)
-
-
 def _duration(node: Node) -> timedelta | None:
     if node.value is None:
         return None
@@ -104,10 +66,6 @@ def _duration(node: Node) -> timedelta | None:
     except ValueError as exc:
         raise node.fail(str(exc)) from None
     return value
-
-
-def _optional(items: dict[str, Node], key: str, convert: Callable[[Node], T], default: T) -> T:
-    return convert(items[key]) if key in items else default
 
 
 def _path(node: Node, *, allow_array: bool) -> tuple[str, ...]:
@@ -361,11 +319,7 @@ def _model(root: Node, file: str) -> JourneyModel:
     )
 
 
-# The helpers other configuration files reuse (through ``journey.api``), so that every YAML
-# error in Waymark reads the same way: ``file:line: field: why``.
-mapping = _mapping
-required = _required
-text = _text
+# The helpers other configuration files reuse (through ``journey.api``) besides the generic
+# ones in ``_yamlnodes``: numbers and durations read as models read them.
 number = _number
 duration = _duration
-optional = _optional

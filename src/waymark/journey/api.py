@@ -29,11 +29,7 @@ from waymark.core.events import Event
 from waymark.journey._engine import StreamingEngine as JourneyEngine
 from waymark.journey._loader import duration as yaml_duration
 from waymark.journey._loader import load_text
-from waymark.journey._loader import mapping as yaml_mapping
 from waymark.journey._loader import number as yaml_number
-from waymark.journey._loader import optional as yaml_optional
-from waymark.journey._loader import required as yaml_required
-from waymark.journey._loader import text as yaml_text
 from waymark.journey._machine import Evidence, to_us
 from waymark.journey._match import ModelMatcher
 from waymark.journey._models import SHIPPED, load
@@ -49,7 +45,14 @@ from waymark.journey._tables import (
     states_from_tables,
 )
 from waymark.journey._yamlnodes import Node as YamlNode
+from waymark.journey._yamlnodes import items as yaml_items
+from waymark.journey._yamlnodes import mapping as yaml_mapping
+from waymark.journey._yamlnodes import name as yaml_name
+from waymark.journey._yamlnodes import optional as yaml_optional
 from waymark.journey._yamlnodes import parse as parse_yaml
+from waymark.journey._yamlnodes import required as yaml_required
+from waymark.journey._yamlnodes import text as yaml_text
+from waymark.journey._yamlnodes import texts as yaml_texts
 from waymark.journey.config import (
     CONFIG_FILENAME,
     JourneyConfig,
@@ -94,11 +97,14 @@ __all__ = [
     "states_from_tables",
     "status_of",
     "yaml_duration",
+    "yaml_items",
     "yaml_mapping",
+    "yaml_name",
     "yaml_number",
     "yaml_optional",
     "yaml_required",
     "yaml_text",
+    "yaml_texts",
 ]
 
 log = logging.getLogger(__name__)

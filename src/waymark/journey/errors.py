@@ -1,6 +1,6 @@
 """Journey errors, with stable codes.
 
-ConfigError
+ConfigFileError
 └── ModelError           journey.model_invalid: a model file names its file, line and field
 NotFound
 ├── ModelNotFound        journey.model_not_found
@@ -9,24 +9,13 @@ NotFound
 
 from __future__ import annotations
 
-from typing import Any
-
-from waymark.core.errors import ConfigError, NotFound, TransientError
+from waymark.core.errors import ConfigFileError, NotFound, TransientError
 
 
-class ModelError(ConfigError):
+class ModelError(ConfigFileError):
     """A journey model that cannot be used. The message starts ``file:line: field: ...``."""
 
     code = "journey.model_invalid"
-
-    def __init__(
-        self, message: str, *, file: str, line: int | None, field: str, **details: Any
-    ) -> None:
-        where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: {field}: {message}", **details)
-        self.file = file
-        self.line = line
-        self.field = field
 
 
 class ModelNotFound(NotFound):

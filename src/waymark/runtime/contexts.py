@@ -3,9 +3,9 @@ feature owns (``decide`` defines the ``ContextSource`` port; this implements it)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from waymark.core.events import Event
 from waymark.core.ports import EventLog
@@ -155,3 +155,16 @@ class FlowProfiles:
 
     def ids(self) -> Iterator[str]:
         yield from self._identity.profile_ids()
+
+
+def trait_values(identity: IdentityService) -> Callable[[str], dict[str, Any]]:
+    """A profile's current trait values (empty for an unknown profile), for accounts' roles."""
+
+    def values(profile_id: str) -> dict[str, Any]:
+        try:
+            profile = identity.profile(profile_id)
+        except ProfileNotFound:
+            return {}
+        return {key: trait.value for key, trait in profile.traits.items()}
+
+    return values

@@ -1,9 +1,10 @@
 """The streaming chain over committed events: identity resolves each event to a profile,
-journeys place it (and re-place merged profiles). Decide's feedback has its own processor
+journeys place it (and re-place merged profiles), accounts follow group calls, merges and their
+members' stage changes. Decide's feedback has its own processor
 (``decide.api.FeedbackProcessor``).
 
-Identity and journeys persist separately, each with its own checkpoint, so the chain's
-checkpoint is the lower of the two: after a restart the events after it are fed again, and each
+Identity, journeys and accounts persist separately, each with its own checkpoint, so the chain's
+checkpoint is the lowest of them: after a restart the events after it are fed again, and each
 feature skips what it had already applied (identity answers replayed events with their current
 profile; journeys ignore events at or before their checkpoint).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from waymark.accounts.api import AccountsService
 from waymark.core.events import Event
 from waymark.identity.api import IdentityService
 from waymark.journey.api import JourneyService
@@ -22,13 +24,21 @@ class DerivedState:
 
     name = "derived"
 
-    def __init__(self, identity: IdentityService, journeys: JourneyService) -> None:
+    def __init__(
+        self, identity: IdentityService, journeys: JourneyService, accounts: AccountsService
+    ) -> None:
         self.identity = identity
         self.journeys = journeys
+        self.accounts = accounts
         identity.subscribe(journeys.on_resolved)
+        # after journeys, so accounts derive from their members' current stages
+        journeys.subscribe(accounts.on_stage_changes)
+        identity.subscribe(accounts.on_resolved)
 
     def checkpoint(self) -> int:
-        return min(self.identity.checkpoint(), self.journeys.checkpoint())
+        return min(
+            self.identity.checkpoint(), self.journeys.checkpoint(), self.accounts.checkpoint()
+        )
 
     def process(self, events: Sequence[Event]) -> None:
         self.identity.observe(events)
@@ -36,3 +46,4 @@ class DerivedState:
     def flush(self) -> None:
         self.identity.flush()
         self.journeys.flush()
+        self.accounts.flush()

@@ -1,6 +1,7 @@
 """Rebuild everything derived from the log: identity (vectorised components plus replay of
 conflicting ones), then journeys over the events with their final profiles, then decide's
-bandit counts. Streaming resumes from the log's last seq afterwards."""
+bandit counts, then accounts (group calls aggregated, journeys derived from the rebuilt
+members). Streaming resumes from the log's last seq afterwards."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class RebuildSummary(msgspec.Struct, frozen=True, kw_only=True):
     journey_states: int
     journey_transitions: int
     feedback_events: int
+    accounts: int = 0
     identity_seconds: float
     journeys_seconds: float
     total_seconds: float
@@ -53,6 +55,12 @@ def rebuild_derived(
     say(f"journeys: placing {report.events:,} events on {len(journeys.models)} models")
     rebuilt = journeys.rebuild(_placed(services.event_log, assignment, until), checkpoint=until)
     journeys_done = time.perf_counter()
+    accounts = 0
+    if services.accounts is not None:
+        say("accounts: memberships from group calls, stages from members")
+        accounts = services.accounts.rebuild(
+            _placed(services.event_log, assignment, until), checkpoint=until
+        )
     feedback = 0
     if services.decide is not None:
         say("decide: recounting feedback")
@@ -66,6 +74,7 @@ def rebuild_derived(
         journey_states=rebuilt.states.num_rows,
         journey_transitions=rebuilt.transitions.num_rows,
         feedback_events=feedback,
+        accounts=accounts,
         identity_seconds=identity_done - started,
         journeys_seconds=journeys_done - identity_done,
         total_seconds=time.perf_counter() - started,

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from waymark.accounts.api import AccountsService, AccountStore
+from waymark.accounts.api import config_for as accounts_config_for
 from waymark.analytics.api import (
     Analytics,
     AnalyticsService,
@@ -34,7 +36,7 @@ from waymark.orchestrate.ports import FlowStore
 from waymark.privacy.api import PrivacyConfig, PrivacyService, SuppressingLog, Suppression
 from waymark.privacy.ports import PrivacyStore
 from waymark.runtime.committer import GroupCommitter
-from waymark.runtime.contexts import FlowProfiles, ProfileContexts
+from waymark.runtime.contexts import FlowProfiles, ProfileContexts, trait_values
 from waymark.runtime.pipeline import Pipeline
 from waymark.runtime.processing import DerivedState
 from waymark.runtime.sink import CommitSink
@@ -58,6 +60,7 @@ class Services:
     orchestrator: Orchestrator | None = None
     sink: CommitSink | None = None
     privacy: PrivacyService | None = None
+    accounts: AccountsService | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class FeatureStores:
     """Without a flow store there is no orchestration (flows need durable timers)."""
     privacy: PrivacyStore | None = None
     """Without a privacy store there is no consent API, export, erasure or suppression."""
+    accounts: AccountStore | None = None
 
 
 def build_services(
@@ -88,6 +92,13 @@ def build_services(
     identity = IdentityService(identity_config_for(settings.data_dir), store=stores.profiles)
     models = journeys_config_for(settings.data_dir).load_models()
     journeys = JourneyService(models, store=stores.journeys, clock=clock)
+    accounts = AccountsService(
+        accounts_config_for(settings.data_dir, models),
+        models,
+        stages_of=journeys.states,
+        traits_of=trait_values(identity),
+        store=stores.accounts,
+    )
     contexts = ProfileContexts(identity, journeys, event_log)
     decider = Decider.open(
         shipped_catalog(), log=stores.decisions, catalogs=stores.catalogs, contexts=contexts
@@ -98,7 +109,9 @@ def build_services(
         engine=Analytics(goals=load_goals(settings.data_dir, models)),
         content=lambda: content_items(decider.catalog.experiences),
     )
-    pipeline = Pipeline([DerivedState(identity, journeys), FeedbackProcessor(decider, event_log)])
+    pipeline = Pipeline(
+        [DerivedState(identity, journeys, accounts), FeedbackProcessor(decider, event_log)]
+    )
     stats = IngestStats()
     privacy = _privacy(
         stores.privacy,
@@ -127,7 +140,8 @@ def build_services(
             store=flow_store,
             profiles=FlowProfiles(contexts, identity),
             gate=PolicyGate(
-                decider.catalog.doc.policy,
+                # read each time: the catalog can change through the admin API
+                lambda: decider.catalog.doc.policy,
                 contacts=lambda pid, since: flow_store.contacts(pid, since=since),
             ),
             sink=sink,
@@ -158,6 +172,7 @@ def build_services(
         orchestrator=orchestrator,
         sink=sink,
         privacy=privacy,
+        accounts=accounts,
     )
 
 

@@ -1,6 +1,6 @@
 """Simulator errors, with stable codes.
 
-ConfigError
+ConfigFileError
 └── PresetError          sim.preset_invalid: names the file, the line and the field
 NotFound
 └── PresetNotFound       sim.preset_not_found
@@ -12,24 +12,13 @@ DeliveryError
 
 from __future__ import annotations
 
-from typing import Any
-
-from waymark.core.errors import ConfigError, DeliveryError, NotFound, TerminalError
+from waymark.core.errors import ConfigFileError, DeliveryError, NotFound, TerminalError
 
 
-class PresetError(ConfigError):
+class PresetError(ConfigFileError):
     """A preset that cannot be used. The message starts ``file:line: field: ...``."""
 
     code = "sim.preset_invalid"
-
-    def __init__(
-        self, message: str, *, file: str, line: int | None, field: str, **details: Any
-    ) -> None:
-        where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: {field}: {message}", **details)
-        self.file = file
-        self.line = line
-        self.field = field
 
 
 class PresetNotFound(NotFound):

@@ -1,0 +1,54 @@
+"""One account in memory: its members, its traits (latest value of each, last write by event
+time then seq wins) and its journeys. Group calls and identity merges change it here; the
+rules in ``_rules`` derive its journeys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from waymark.accounts.contracts import AccountTransition
+
+Stamp = tuple[datetime, int]
+"""(event time, seq): the order in which last-write-wins compares statements."""
+
+
+@dataclass
+class Membership:
+    joined_at: datetime
+    """The time of the person's first group call to the account."""
+    group_role: str | None = None
+    """The role the person's latest group call stated (raw text), if any did."""
+    role_at: Stamp | None = None
+
+    def absorb(self, other: Membership) -> bool:
+        """Fold another membership of the same person (an identity merge); True if changed."""
+        before = (self.joined_at, self.group_role, self.role_at)
+        self.joined_at = min(self.joined_at, other.joined_at)
+        if other.role_at is not None and (self.role_at is None or other.role_at > self.role_at):
+            self.group_role, self.role_at = other.group_role, other.role_at
+        return before != (self.joined_at, self.group_role, self.role_at)
+
+
+@dataclass
+class AccountState:
+    members: dict[str, Membership] = field(default_factory=dict)
+    traits: dict[str, tuple[Any, datetime, int]] = field(default_factory=dict)
+    journeys: dict[tuple[str, str], tuple[AccountTransition, ...]] = field(default_factory=dict)
+
+    def join(self, profile_id: str, membership: Membership) -> bool:
+        """Add or fold a membership; True when the member is new or it changed."""
+        have = self.members.get(profile_id)
+        if have is None:
+            self.members[profile_id] = membership
+            return True
+        return have.absorb(membership)
+
+    def set_traits(self, traits: dict[str, Any], stamp: Stamp, skip: tuple[str, ...]) -> None:
+        for key, value in traits.items():
+            if key in skip:
+                continue
+            have = self.traits.get(key)
+            if have is None or stamp > (have[1], have[2]):
+                self.traits[key] = (value, stamp[0], stamp[1])
