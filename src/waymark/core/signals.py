@@ -36,14 +36,23 @@ def is_outside_signal(event_type: str, event: str | None) -> bool:
     return event_type == "track" and event == OUTSIDE_SIGNAL
 
 
+def _equal(column: pa.ChunkedArray | pa.Array, value: str) -> pa.ChunkedArray | pa.Array:
+    """``column == value``; a dictionary column compares its integer codes (no decoding of
+    millions of strings)."""
+    if not pa.types.is_dictionary(column.type):
+        return pc.equal(column, value)
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    out = []
+    for chunk in chunks:
+        code = pc.index(chunk.dictionary, value).as_py()  # -1 when absent: matches no code
+        out.append(pc.equal(chunk.indices, pa.scalar(code, chunk.indices.type)))
+    return pa.chunked_array(out, pa.bool_()) if isinstance(column, pa.ChunkedArray) else out[0]
+
+
 def signal_mask(table: pa.Table | pa.RecordBatch) -> pa.ChunkedArray | pa.Array:
     """Per row of an ``EVENT_SCHEMA`` table or batch: is it an outside signal (never null).
-    Works on plain and dictionary-encoded ``type``/``event`` columns."""
-    types = table.column("type")
-    events = table.column("event")
-    if pa.types.is_dictionary(types.type):
-        types = types.cast(pa.string())
-    if pa.types.is_dictionary(events.type):
-        events = events.cast(pa.string())
-    both = pc.and_(pc.equal(types, "track"), pc.equal(events, OUTSIDE_SIGNAL))
+    Works on plain and dictionary-encoded ``type``/``event`` columns, vectorised."""
+    both = pc.and_(
+        _equal(table.column("type"), "track"), _equal(table.column("event"), OUTSIDE_SIGNAL)
+    )
     return pc.fill_null(both, False)
