@@ -44,9 +44,6 @@ def analytics_of(request: Request) -> AnalyticsService:
     return analytics
 
 
-_analytics = analytics_of
-
-
 def _text(request: Request, name: str) -> str | None:
     return request.query_params.get(name) or None
 
@@ -79,7 +76,7 @@ def _flag(request: Request, name: str) -> bool:
     params=[_MODEL, _PRODUCT, _AS_OF],
 )
 async def hourglass(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(
         analytics.hourglass,
         model=_text(request, "model"),
@@ -99,7 +96,7 @@ async def hourglass(request: Request) -> Response:
     params=[_AS_OF],
 )
 async def insights(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(analytics.insights, as_of=query_time(request, "as_of"))
     return json_response(report)
 
@@ -116,7 +113,7 @@ async def insights(request: Request) -> Response:
     tags=TAGS,
 )
 async def funnel(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     query = await decode_body(request, FunnelQuery)
     return json_response(await run_in_threadpool(analytics.funnel, query))
 
@@ -135,7 +132,7 @@ async def funnel(request: Request) -> Response:
     ],
 )
 async def transitions(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(
         analytics.transitions,
         model=_text(request, "model"),
@@ -162,7 +159,7 @@ async def transitions(request: Request) -> Response:
     ],
 )
 async def cohorts(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(
         analytics.cohorts,
         model=_text(request, "model"),
@@ -184,7 +181,7 @@ async def cohorts(request: Request) -> Response:
     params=[_MODEL, _AS_OF],
 )
 async def coverage(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(
         analytics.coverage, model=_text(request, "model"), as_of=query_time(request, "as_of")
     )
@@ -201,7 +198,7 @@ async def coverage(request: Request) -> Response:
     params=[_MODEL],
 )
 async def advocacy(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(analytics.advocacy, model=_text(request, "model"))
     return json_response(report)
 
@@ -215,7 +212,7 @@ async def advocacy(request: Request) -> Response:
     tags=TAGS,
 )
 async def quality(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     return json_response(await run_in_threadpool(analytics.quality))
 
 
@@ -234,7 +231,7 @@ async def quality(request: Request) -> Response:
     ],
 )
 async def effectiveness(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(
         analytics.effectiveness,
         model=_text(request, "model"),
