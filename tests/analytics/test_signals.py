@@ -204,3 +204,6 @@ def test_product_filter_and_bad_days(analytics: Analytics) -> None:
     with pytest.raises(InvalidQuery) as err:
         analytics.signals(_journeys(), _events(), days=0)
     assert err.value.field == "days"
+    with pytest.raises(InvalidQuery) as bad_period:
+        analytics.signals(_journeys(), _events(), period="year")  # type: ignore[arg-type]
+    assert bad_period.value.field == "period"

@@ -5,7 +5,7 @@ the event log and the journey transitions; no Python loop over either."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, get_args
 
 import duckdb
 import pyarrow as pa
@@ -160,11 +160,15 @@ def signals(
 ) -> SignalsReport:
     if days < 1:
         raise InvalidQuery("days must be at least 1", field="days")
+    if period not in get_args(SignalPeriod):
+        raise InvalidQuery(f"period is one of {', '.join(get_args(SignalPeriod))}", field="period")
     mask = signal_mask(events)
     raw = events.filter(mask).select(["timestamp", "user_id", "properties"])
-    people = events.filter(pc.invert(mask)).select(["user_id"])
+    # the user ids signals name that customers' own events carry too (known people)
+    named_ids = pc.unique(raw.column("user_id").drop_null())
+    own = pc.and_(pc.invert(mask), pc.is_in(events.column("user_id"), value_set=named_ids))
     con.register("raw", raw)
-    con.register("people", people)
+    con.register("people", events.filter(own).select(["user_id"]))
     con.register("tr", transitions)
     stages = list(model.stage_names)
     sig = con.sql(
