@@ -18,7 +18,7 @@ function goalValue(metric, value) {
   return metric.endsWith("_time") ? fmtDuration(value) : fmtPct(value);
 }
 
-/** Every product's goals, misses first (then no data, then met), with the gap. */
+/** Every product's goals: the misses in view (biggest first), the rest one click away. */
 export function goalsView(result, names = (id) => id) {
   if (result.state !== "ok") return notOk(result, "Stage goals", "GET /api/v1/analytics/hourglass");
   const order = { missed: 0, no_data: 1, met: 2 };
@@ -26,19 +26,29 @@ export function goalsView(result, names = (id) => id) {
     (p.goals ?? []).map((g) => ({ ...g, product: p.product, title: names(p.product) ?? p.title })));
   if (!rows.length) return empty("No stage goals", "Set targets per product and stage in goals.yaml in the data directory.");
   rows.sort((a, b) => order[a.status] - order[b.status] || (b.relative_gap ?? 0) - (a.relative_gap ?? 0));
-  const missed = rows.filter((r) => r.status === "missed").length;
+  const missed = rows.filter((r) => r.status === "missed");
+  const rest = rows.slice(missed.length);
   return [
-    h("p", { class: "meta goals-summary" }, `${fmtInt(missed)} of ${fmtInt(rows.length)} goals missed`),
-    h("div", { class: "table-wrap" }, table("Stage goals: target against actual", [
-      { label: "Product", value: (r) => r.title },
-      { label: "Stage", value: (r) => (r.stage ? humanize(r.stage) : "all") },
-      { label: "Goal", value: (r) => METRICS[r.metric] ?? r.metric },
-      { label: "Target", value: (r) => `${r.metric.endsWith("_time") ? "≤ " : "≥ "}${goalValue(r.metric, r.target)}`, numeric: true },
-      { label: "Actual", value: (r) => goalValue(r.metric, r.actual), numeric: true },
-      { label: "Status", value: (r) => h("span", { class: `goal-${r.status}` }, humanize(r.status)) },
-      { label: "Gap", value: (r) => (r.status === "missed" ? goalValue(r.metric, r.gap) : "–"), numeric: true },
-    ], rows, { className: "goals-table", rowAttrs: (r) => ({ "data-status": r.status, "data-product": r.product }) })),
+    h("p", { class: "meta goals-summary" }, `${fmtInt(missed.length)} of ${fmtInt(rows.length)} goals missed`),
+    missed.length ? goalsTable("Missed stage goals: target against actual", missed) : null,
+    rest.length
+      ? h("details", { class: "more", "data-key": "goals" },
+        h("summary", {}, `${fmtInt(rest.length)} more: met, or no data yet`),
+        goalsTable("Stage goals met or without data", rest))
+      : null,
   ];
+}
+
+function goalsTable(caption, rows) {
+  return h("div", { class: "table-wrap" }, table(caption, [
+    { label: "Product", value: (r) => r.title },
+    { label: "Stage", value: (r) => (r.stage ? humanize(r.stage) : "all") },
+    { label: "Goal", value: (r) => METRICS[r.metric] ?? r.metric },
+    { label: "Target", value: (r) => `${r.metric.endsWith("_time") ? "≤ " : "≥ "}${goalValue(r.metric, r.target)}`, numeric: true },
+    { label: "Actual", value: (r) => goalValue(r.metric, r.actual), numeric: true },
+    { label: "Status", value: (r) => h("span", { class: `goal-${r.status}` }, humanize(r.status)) },
+    { label: "Gap", value: (r) => (r.status === "missed" ? goalValue(r.metric, r.gap) : "–"), numeric: true },
+  ], rows, { className: "goals-table", rowAttrs: (r) => ({ "data-status": r.status, "data-product": r.product }) }));
 }
 
 /** Share of voice per stage and the lag figures, for one model. */
