@@ -242,3 +242,14 @@ def test_a_miss_reads_as_a_sentence_with_its_numbers() -> None:
     # 3 of the 10 who reached evaluation went on: 30% against 50%, 20 points short
     assert "30%" in todo[0].text and "50%" in todo[0].text and "20 points short" in todo[0].text
     assert todo[0].customers == 10 and todo[0].gap == pytest.approx(0.4)
+
+
+def test_the_brand_journey_has_goals_only_when_named() -> None:
+    text = "hourglass:\n  default:\n    advocacy_share: 0.5\n"
+    assert (
+        parse_goals(text, file="g.yaml", models=[MODEL]).of("hourglass", "*").advocacy_share is None
+    )
+    named = text + "  products:\n    '*': {advocacy_share: 0.2}\n"
+    assert (
+        parse_goals(named, file="g.yaml", models=[MODEL]).of("hourglass", "*").advocacy_share == 0.2
+    )

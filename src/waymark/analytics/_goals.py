@@ -82,7 +82,8 @@ def checks(
 def with_goals(
     report: HourglassReport, model: JourneyModel, goals: Goals, config: AnalyticsConfig
 ) -> HourglassReport:
-    """The report with each product's goals checked (the brand journey too, when set)."""
+    """The report with each product's goals checked (the brand journey's only when
+    ``goals.yaml`` names ``*``)."""
     products = [
         ProductHourglass(
             product=p.product,

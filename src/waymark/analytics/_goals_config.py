@@ -19,7 +19,7 @@ from waymark.journey.api import (
     yaml_mapping,
     yaml_number,
 )
-from waymark.journey.contracts import JourneyModel
+from waymark.journey.contracts import BRAND, JourneyModel
 
 GOALS_FILENAME: Final = "goals.yaml"
 _SHIPPED: Final = "goals.yaml (shipped)"
@@ -73,11 +73,15 @@ class Goals(msgspec.Struct, frozen=True, kw_only=True):
     models: dict[str, ModelGoals] = {}
 
     def of(self, model: str, product: str) -> ProductGoals:
-        """The product's goals: its own entry over the model's default, goal by goal."""
+        """The product's goals: its own entry over the model's default, goal by goal. The
+        brand-level journey (``*``, events naming no product) has only goals set for it by
+        name: the default is about products."""
         goals = self.models.get(model)
         if goals is None:
             return ProductGoals()
         own = goals.products.get(product)
+        if product == BRAND:
+            return own or ProductGoals()
         return goals.default if own is None else own.over(goals.default)
 
 
