@@ -14,7 +14,17 @@ from pathlib import Path
 
 from bench._report import Report
 
-MODULES = ("ingest", "identity", "journey", "sim", "analytics", "decide", "orchestrate", "web")
+MODULES = (
+    "ingest",
+    "identity",
+    "journey",
+    "sim",
+    "analytics",
+    "decide",
+    "orchestrate",
+    "web",
+    "scoring",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
 from waymark.api import (
+    activity,
     analytics,
     decide,
     events,
@@ -19,8 +20,10 @@ from waymark.api import (
     health,
     importing,
     journeys,
+    preferences,
     privacy,
     profiles,
+    scores,
     signals,
     tracking,
 )
@@ -40,8 +43,11 @@ ROUTE_MODULES = (
     analytics,
     signals,
     flows,
+    activity,
     journeys,
     privacy,
+    preferences,
+    scores,
     web,
 )
 

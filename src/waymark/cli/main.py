@@ -20,6 +20,7 @@ from waymark.cli import (
     profile,
     rebuild,
     report,
+    scores,
     serve,
     simulate,
 )
@@ -39,6 +40,7 @@ COMMAND_MODULES = (
     rebuild,
     flows,
     privacy,
+    scores,
 )
 
 

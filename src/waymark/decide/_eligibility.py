@@ -101,9 +101,14 @@ def exclusion_codes(
     def stop(code: str, failed: Bools | bool) -> None:
         codes[(codes == 0) & failed] = CODE[code]
 
-    if placement is not None and view.has_placements.any():
-        other = np.array([placement not in p for p in view.placements], dtype=np.bool_)
-        stop("placement.other", view.has_placements & other)
+    if view.has_placements.any():
+        # an experience made for named placements is shown only where it was made for: a
+        # request naming another placement, or none at all, does not get it
+        if placement is None:
+            stop("placement.not_requested", view.has_placements)
+        else:
+            other = np.array([placement not in p for p in view.placements], dtype=np.bool_)
+            stop("placement.other", view.has_placements & other)
     dated = catalog.date_codes(cust.local_now.date())
     if dated is not None:
         stop_codes = dated[idx]
@@ -144,6 +149,6 @@ def exclusion_codes(
     pending = np.flatnonzero((codes == 0) & view.has_conditions)
     for k in pending.tolist():
         exp = catalog.experiences[idx[k]]
-        if not conditions_hold(exp.conditions, ctx.traits, ctx.recent_events, ctx.now):
+        if not conditions_hold(exp.conditions, ctx.traits, ctx.recent_events, ctx.now, ctx.scores):
             codes[k] = CODE["conditions.not_met"]
     return codes
