@@ -128,6 +128,11 @@ class Extractor:
         and merges no profile (the rebuild's scan blanks the same rows)."""
         if event.event == OUTSIDE_SIGNAL and event.type == "track":  # inline: once per event
             return []
+        return self.named(event)
+
+    def named(self, event: Event) -> list[Key]:
+        """The identifiers an event names, outside signals included (a partner referral names
+        the person it refers): what privacy suppression checks, never what resolves."""
         found: list[tuple[int, int, Key]] = []
         norm = self.normaliser.value
         prio = self.priority

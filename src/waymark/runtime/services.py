@@ -149,8 +149,9 @@ def build_services(
         committed_to = SuppressingLog(
             event_log,
             suppression,
-            # through the service each time: a rebuild replaces identity's engine
-            lambda e: identity.extractor.identifiers(e),  # noqa: PLW0108
+            # through the service each time: a rebuild replaces identity's engine; every id
+            # an event names, so a signal naming an erased person is refused too
+            lambda e: identity.extractor.named(e),  # noqa: PLW0108
             on_lift=stores.privacy.unsuppress,
         )
     committer = GroupCommitter(committed_to, on_commit=pipeline)
