@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.analytics._sim import World
-from waymark.analytics.api import Analytics, LogSources
+from waymark.analytics.api import Analytics, LogSources, load_goals
 from waymark.analytics.contracts import (
     AdvocacyReport,
     CohortsReport,
@@ -57,10 +57,13 @@ def test_hourglass_json_equals_the_engine(data: Path, world: World) -> None:
     store = DuckDBStore(data, read_only=True)
     try:
         sources = LogSources(store.events, [world.model], identity=IdentityConfig.default())
-        expected = Analytics().hourglass(sources.journeys(), as_of=report.as_of)
+        # with the stage goals the data directory has: the shipped ones
+        with Analytics(goals=load_goals(data, [world.model])) as engine:
+            expected = engine.hourglass(sources.journeys(), as_of=report.as_of)
     finally:
         store.close()
     assert msgspec.to_builtins(report.products) == msgspec.to_builtins(expected.products)
+    assert all(p.goals for p in report.products)
 
 
 def test_hourglass_table_and_csv(data: Path, world: World) -> None:
@@ -148,3 +151,19 @@ def test_other_reports(data: Path, world: World) -> None:
     assert effect.exit_code == 0 and '"days":7' in effect.stdout.replace(" ", "")
     missing = run(data, "coverage")
     assert missing.exit_code == 1 and "catalog" in missing.stderr
+
+
+def test_goals_table_and_json(data: Path) -> None:
+    result = run(data, "goals", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = msgspec.json.decode(result.stdout, type=HourglassReport)
+    checks = [c for p in report.products for c in p.goals]
+    assert checks and {c.status for c in checks} <= {"met", "missed", "no_data"}
+    rows = list(csv.DictReader(io.StringIO(run(data, "goals", "--format", "csv").stdout)))
+    assert len(rows) == len(checks)
+    # misses first within each product
+    for product in {r["product"] for r in rows}:
+        statuses = [r["status"] for r in rows if r["product"] == product]
+        assert statuses == sorted(statuses, key=lambda s: s != "missed")
+    table = run(data, "goals")
+    assert table.exit_code == 0 and "goals (hourglass)" in table.stdout

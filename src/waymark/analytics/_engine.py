@@ -17,12 +17,15 @@ from waymark.analytics import (
     _cohorts,
     _coverage,
     _effectiveness,
+    _goals,
     _hourglass,
     _insights,
     _quality,
+    _signals,
     _transitions,
 )
 from waymark.analytics._funnel import run_funnel
+from waymark.analytics._goals_config import Goals
 from waymark.analytics._journey_data import JourneyData
 from waymark.analytics.config import AnalyticsConfig
 from waymark.analytics.contracts import (
@@ -36,9 +39,12 @@ from waymark.analytics.contracts import (
     HourglassReport,
     InsightsReport,
     QualityReport,
+    SignalPeriod,
+    SignalsReport,
     TransitionsReport,
 )
 from waymark.analytics.errors import InvalidQuery
+from waymark.core.signals import OURS
 
 EventSource: TypeAlias = pa.Table | pa.RecordBatchReader | duckdb.DuckDBPyRelation
 """Events with the columns of ``core.eventframe.EVENT_SCHEMA`` plus a profile column."""
@@ -57,8 +63,12 @@ class Analytics:
     inputs (it stores nothing). Build one and reuse it: opening DuckDB costs more than a small
     report. Each call works on its own cursor, so threads may share an engine."""
 
-    def __init__(self, config: AnalyticsConfig | None = None) -> None:
+    def __init__(
+        self, config: AnalyticsConfig | None = None, *, goals: Goals | None = None
+    ) -> None:
         self.config = config if config is not None else AnalyticsConfig()
+        self.goals = goals if goals is not None else Goals()
+        """Stage goals (``goals.yaml``) the hourglass checks and the to-do list ranks first."""
         self._db = duckdb.connect(":memory:")
         self._lock = threading.Lock()
 
@@ -109,16 +119,14 @@ class Analytics:
     ) -> HourglassReport:
         """Per product (all when None): customers per stage now and their status as of
         ``as_of``, how many reached each stage, stage-to-stage conversion, median and p90 time
-        in stage, drop-outs, and the products side by side."""
+        in stage, drop-outs, the products side by side, and the stage goals against the
+        actuals."""
+        chosen = journeys.model(model)
         with self._cursors() as cursors:
-            return _hourglass.hourglass(
-                cursors.new(),
-                journeys.model(model),
-                journeys,
-                as_of=as_of,
-                product=product,
-                config=self.config,
+            report = _hourglass.hourglass(
+                cursors.new(), chosen, journeys, as_of=as_of, product=product, config=self.config
             )
+        return _goals.with_goals(report, chosen, self.goals, self.config)
 
     def transitions(
         self,
@@ -243,6 +251,32 @@ class Analytics:
                 profile=profile,
                 as_of=as_of,
                 days=days,
+            )
+
+    def signals(
+        self,
+        journeys: JourneyData,
+        events: EventSource,
+        *,
+        model: str | None = None,
+        product: str | None = None,
+        period: SignalPeriod = "week",
+        days: int = 7,
+        brand: str = OURS,
+    ) -> SignalsReport:
+        """Outside signals about ``model``'s stages: share of voice per period and per stage,
+        mentions per stage and product, and stage entries per day in the ``days`` after a
+        ``brand`` signal day against other days (an association, not a cause)."""
+        with self._cursors() as cursors:
+            return _signals.signals(
+                cursors.new(),
+                journeys.model(model),
+                _table(events),
+                journeys.transitions,
+                product=product,
+                period=period,
+                days=days,
+                brand=brand,
             )
 
     def close(self) -> None:

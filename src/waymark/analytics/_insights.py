@@ -1,5 +1,6 @@
-"""The to-do list: where a product does worse than the best comparable product, ranked by
-customers affected × the gap, each a sentence with its numbers and a link to its report.
+"""The to-do list: missed stage goals first, then where a product does worse than the best
+comparable product, ranked by customers affected × the gap, each a sentence with its numbers
+and a link to its report.
 
 Rules are small functions over the hourglass reports (and content coverage when known), so a
 new kind of insight is one function and one test.
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from waymark.analytics import _goals
 from waymark.analytics.config import AnalyticsConfig
 from waymark.analytics.contracts import (
     HourglassReport,
@@ -161,12 +163,14 @@ def insights(
     config: AnalyticsConfig,
     coverage: Coverage | None = None,
 ) -> list[Insight]:
-    """Every rule over every model's hourglass, best first."""
+    """Every rule over every model's hourglass, best first: missed stage goals before
+    anything else (a target the business set outranks a comparison it did not ask for)."""
     found: list[Insight] = []
     for report in reports:
+        found.extend(_goals.misses(report, config))
         found.extend(_conversion(report, config))
         found.extend(_stuck(report, config, "stalled", lambda s: s.stalled, "stalled"))
         found.extend(_stuck(report, config, "lapsed", lambda s: s.lapsed, "went away"))
         found.extend(_uncovered(report, config, coverage))
-    found.sort(key=lambda i: (-i.score, i.text))
+    found.sort(key=lambda i: (i.kind != "goal", -i.score, i.text))
     return found[: config.max_insights]

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from waymark.analytics.config import AnalyticsConfig
 from waymark.analytics.contracts import QualityReport
 from waymark.analytics.errors import InvalidInput
+from waymark.core.signals import signal_mask
 
 _SQL = """
 WITH known AS (SELECT DISTINCT profile FROM ev WHERE user_id IS NOT NULL AND profile IS NOT NULL),
@@ -60,7 +62,8 @@ def quality(
 ) -> QualityReport:
     if profile not in events.column_names:
         raise InvalidInput(f"the events have no profile column {profile!r}", field="profile")
-    con.register("raw", events)
+    # quality is about customers' own events: outside signals are nobody's
+    con.register("raw", events.filter(pc.invert(signal_mask(events))))
     con.register("s", states)
     con.execute(
         f'CREATE OR REPLACE TEMP VIEW ev AS SELECT *, "{profile}"::VARCHAR AS profile FROM raw'

@@ -21,6 +21,8 @@ from waymark.analytics.contracts import (
     HourglassReport,
     InsightsReport,
     QualityReport,
+    SignalPeriod,
+    SignalsReport,
     TransitionsReport,
 )
 from waymark.analytics.errors import AnalyticsUnavailable
@@ -152,4 +154,23 @@ class AnalyticsService:
             as_of=as_of or self.clock.now(),
             days=days,
             model=model,
+        )
+
+    def signals(
+        self,
+        *,
+        model: str | None = None,
+        product: str | None = None,
+        period: SignalPeriod = "week",
+        days: int = 7,
+        brand: str = "ours",
+    ) -> SignalsReport:
+        return self.engine.signals(
+            self.sources.journeys(),
+            self.sources.events(),
+            model=model,
+            product=product,
+            period=period,
+            days=days,
+            brand=brand,
         )

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from waymark.analytics._journey_data import JourneyData
 from waymark.core.eventframe import EVENT_SCHEMA
 from waymark.core.ports import EventLog
+from waymark.core.signals import signal_mask
 from waymark.identity.api import IdentityConfig, IdentityService, attach_profiles
 from waymark.journey.api import rebuild
 from waymark.journey.contracts import JourneyModel
@@ -36,8 +37,10 @@ class _Snapshot:
 
 def _profiles(events: pa.Table, assignment: pa.Table | None) -> pa.Array:
     if assignment is None:
-        # no identity graph: a user id, else the device's anonymous id
-        return pc.coalesce(events.column("user_id"), events.column("anonymous_id"))
+        # no identity graph: a user id, else the device's anonymous id; an outside signal is
+        # nobody's behaviour (identity gives it no profile either)
+        ids = pc.coalesce(events.column("user_id"), events.column("anonymous_id"))
+        return pc.if_else(signal_mask(events), pa.scalar(None, pa.string()), ids)
     return attach_profiles(events, assignment)
 
 

@@ -19,6 +19,15 @@ import pyarrow as pa
 from waymark.analytics._definition import load_funnel
 from waymark.analytics._engine import Analytics, EventSource
 from waymark.analytics._funnel import validate
+from waymark.analytics._goals_config import (
+    GOALS_FILENAME,
+    Goals,
+    ModelGoals,
+    ProductGoals,
+    StageGoal,
+    load_goals,
+    parse_goals,
+)
 from waymark.analytics._journey_data import JourneyData
 from waymark.analytics._service import AnalyticsService, HasContent, Sources, content_items
 from waymark.analytics._sources import LogSources
@@ -26,17 +35,24 @@ from waymark.analytics.config import AnalyticsConfig
 from waymark.analytics.contracts import FunnelQuery, FunnelResult
 
 __all__ = [
+    "GOALS_FILENAME",
     "Analytics",
     "AnalyticsConfig",
     "AnalyticsService",
     "EventSource",
+    "Goals",
     "HasContent",
     "JourneyData",
     "LogSources",
+    "ModelGoals",
+    "ProductGoals",
     "Sources",
+    "StageGoal",
     "content_items",
     "funnel",
     "load_funnel",
+    "load_goals",
+    "parse_goals",
     "validate_funnel",
 ]
 

@@ -155,6 +155,30 @@ class StageReport(msgspec.Struct, frozen=True, kw_only=True):
     p90_seconds: float | None
 
 
+GoalMetric = Literal["conversion", "median_time", "p90_time", "advocacy_share"]
+GoalStatus = Literal["met", "missed", "no_data"]
+
+
+class GoalCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """One stage goal (``goals.yaml``) against what the hourglass measured."""
+
+    metric: GoalMetric
+    """``conversion`` (to the next stage, at least), ``median_time`` and ``p90_time`` (in the
+    stage, at most, in seconds), ``advocacy_share`` (of the product's customers, at least)."""
+    stage: str | None
+    """The stage (None for ``advocacy_share``)."""
+    target: float
+    actual: float | None
+    status: GoalStatus
+    gap: float | None
+    """How far the actual is on the wrong side of the target, in its unit (share or seconds):
+    positive when missed, 0 when met, None without data."""
+    relative_gap: float | None
+    """``gap / target``: how big the miss is, comparable between goals."""
+    customers: int
+    """The customers the figure is about (those who reached the stage; all for advocacy)."""
+
+
 class ProductHourglass(msgspec.Struct, frozen=True, kw_only=True):
     product: str
     title: str
@@ -163,6 +187,8 @@ class ProductHourglass(msgspec.Struct, frozen=True, kw_only=True):
     comparison: dict[str, float | None]
     """``traffic_to_trial``, ``trial_to_purchase``, ``purchase_to_advocacy`` (and
     ``traffic_to_purchase``) as shares of ``reached``."""
+    goals: list[GoalCheck] = []
+    """The product's stage goals against the actuals (empty when it has none)."""
 
 
 class HourglassReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -232,9 +258,10 @@ class Insight(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     customers: int
     gap: float
-    """How far this is from the best comparable product (0..1)."""
+    """How far this is from the best comparable product (0..1); for ``kind`` ``goal`` (a
+    missed stage goal) the shortfall as a share of the target, at most 1."""
     score: float
-    """``customers * gap``: the ranking key."""
+    """``customers * gap``: the ranking key (after missed goals, which come first)."""
     link: str
     model: str
     product: str
@@ -352,3 +379,87 @@ class EffectivenessReport(msgspec.Struct, frozen=True, kw_only=True):
     model: str
     days: int
     items: list[ContentEffect]
+
+
+# -- outside signals (core.signals) --------------------------------------------------------------
+
+SignalPeriod = Literal["day", "week", "month"]
+
+
+class VoiceShare(msgspec.Struct, frozen=True, kw_only=True):
+    """Mentions of our brand against named competitors' in one period or at one stage."""
+
+    key: str
+    """The period's first day (``2026-11-02``) or the stage."""
+    ours: int
+    competitors: dict[str, int]
+    """Mentions per competitor named in ``brand``."""
+    total: int
+    share: float | None
+    """``ours / total``: our share of voice."""
+    ours_reach: float
+    total_reach: float
+    """Sums of ``reach`` (signals without one count 0)."""
+    reach_share: float | None
+
+
+class MentionCount(msgspec.Struct, frozen=True, kw_only=True):
+    stage: str
+    product: str
+    kind: str
+    brand: str
+    mentions: int
+    reach: float
+    sentiment: float | None
+    """Average ``sentiment`` of the mentions that carry one (-1..1)."""
+
+
+class StageLift(msgspec.Struct, frozen=True, kw_only=True):
+    """Entries into a stage per day in the days after a signal day about that stage (and
+    product) against the other days. An association, not a cause."""
+
+    stage: str
+    signal_days: int
+    """Distinct (product, day) pairs with a signal about this stage."""
+    days_after: int
+    """(product, day) cells within ``days`` after a signal day."""
+    days_other: int
+    """Cells neither after a signal day nor a signal day themselves."""
+    entries_after: float | None
+    """Mean stage entries per day in ``days_after`` cells."""
+    entries_other: float | None
+    lift: float | None
+    """``entries_after / entries_other``."""
+    difference: float | None
+    """``entries_after - entries_other``, entries per day."""
+    ci_low: float | None
+    ci_high: float | None
+    """An approximate 95% interval of ``difference`` (Welch: ±1.96 standard errors)."""
+
+
+class SignalsReport(msgspec.Struct, frozen=True, kw_only=True):
+    """Outside signals (press, review-site and social mentions, competitor comparison visits,
+    partner referrals): share of voice, mentions per stage and product, and how stage entries
+    in the days after relate to them."""
+
+    model: str
+    product: str | None
+    period: SignalPeriod
+    days: int
+    """The window after a signal day the lag report looks at."""
+    brand: str
+    """Whose signals the lag report relates to stage entries (``ours`` by default)."""
+    signals: int
+    """Signals about this model's stages (and the product, when given)."""
+    other_stage: int
+    """Signals naming a stage this model does not have (left out of the figures)."""
+    named: int
+    """Signals whose ``userId`` belongs to a known customer (e.g. partner referrals); they are
+    counted here and never move that customer's journey."""
+    by_period: list[VoiceShare]
+    by_stage: list[VoiceShare]
+    mentions: list[MentionCount]
+    lag: list[StageLift]
+    note: str = (
+        "Lag figures compare days after signals with other days: an association, not a cause."
+    )

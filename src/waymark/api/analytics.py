@@ -37,7 +37,7 @@ _PRODUCT = Param("product", "query", str, "one product (default: every product)"
 _AS_OF = Param("as_of", "query", str, "status as of this time (RFC 3339; default: now)")
 
 
-def _analytics(request: Request) -> AnalyticsService:
+def analytics_of(request: Request) -> AnalyticsService:
     analytics = services(request).analytics
     if analytics is None:
         raise AnalyticsUnavailable("journey analytics is not set up on this server")
@@ -71,7 +71,7 @@ def _flag(request: Request, name: str) -> bool:
     params=[_MODEL, _PRODUCT, _AS_OF],
 )
 async def hourglass(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(
         analytics.hourglass,
         model=_text(request, "model"),
@@ -91,7 +91,7 @@ async def hourglass(request: Request) -> Response:
     params=[_AS_OF],
 )
 async def insights(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(analytics.insights, as_of=query_time(request, "as_of"))
     return json_response(report)
 
@@ -108,7 +108,7 @@ async def insights(request: Request) -> Response:
     tags=TAGS,
 )
 async def funnel(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     query = await decode_body(request, FunnelQuery)
     return json_response(await run_in_threadpool(analytics.funnel, query))
 
@@ -127,7 +127,7 @@ async def funnel(request: Request) -> Response:
     ],
 )
 async def transitions(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(
         analytics.transitions,
         model=_text(request, "model"),
@@ -154,7 +154,7 @@ async def transitions(request: Request) -> Response:
     ],
 )
 async def cohorts(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(
         analytics.cohorts,
         model=_text(request, "model"),
@@ -176,7 +176,7 @@ async def cohorts(request: Request) -> Response:
     params=[_MODEL, _AS_OF],
 )
 async def coverage(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(
         analytics.coverage, model=_text(request, "model"), as_of=query_time(request, "as_of")
     )
@@ -193,7 +193,7 @@ async def coverage(request: Request) -> Response:
     params=[_MODEL],
 )
 async def advocacy(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(analytics.advocacy, model=_text(request, "model"))
     return json_response(report)
 
@@ -207,7 +207,7 @@ async def advocacy(request: Request) -> Response:
     tags=TAGS,
 )
 async def quality(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     return json_response(await run_in_threadpool(analytics.quality))
 
 
@@ -226,7 +226,7 @@ async def quality(request: Request) -> Response:
     ],
 )
 async def effectiveness(request: Request) -> Response:
-    analytics = _analytics(request)
+    analytics = analytics_of(request)
     report = await run_in_threadpool(
         analytics.effectiveness,
         model=_text(request, "model"),

@@ -24,6 +24,7 @@ from waymark.api import (
     privacy,
     profiles,
     scores,
+    signals,
     tracking,
 )
 from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
@@ -40,6 +41,7 @@ ROUTE_MODULES = (
     decide,
     profiles,
     analytics,
+    signals,
     flows,
     activity,
     journeys,

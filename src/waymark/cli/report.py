@@ -21,7 +21,14 @@ import click
 import msgspec
 from rich.table import Table
 
-from waymark.analytics.api import AnalyticsService, LogSources, content_items, load_funnel
+from waymark.analytics.api import (
+    Analytics,
+    AnalyticsService,
+    LogSources,
+    content_items,
+    load_funnel,
+    load_goals,
+)
 from waymark.analytics.contracts import (
     AdvocacyReport,
     CohortsReport,
@@ -32,6 +39,7 @@ from waymark.analytics.contracts import (
     HourglassReport,
     InsightsReport,
     QualityReport,
+    SignalsReport,
     TransitionsReport,
 )
 from waymark.cli._common import Remote, data_option, load_settings, open_local_or_remote, out
@@ -97,12 +105,14 @@ def _target(
             target.close()
         return
     try:
-        sources = LogSources(
-            target.events, [load_model(model)], identity=config_for(settings.data_dir)
-        )
+        models = [load_model(model)]
+        sources = LogSources(target.events, models, identity=config_for(settings.data_dir))
         content = _content(catalog)
         yield AnalyticsService(
-            sources, clock=SystemClock(), content=None if content is None else lambda: content
+            sources,
+            clock=SystemClock(),
+            engine=Analytics(goals=load_goals(settings.data_dir, models)),
+            content=None if content is None else lambda: content,
         )
     finally:
         target.close()
@@ -164,9 +174,113 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]])
     return table
 
 
+def _goal_value(metric: str, value: float | None) -> str:
+    return _duration(value) if metric.endswith("_time") else _pct(value)
+
+
+def goal_rows(result: HourglassReport) -> tuple[list[Table], list[str], Rows]:
+    """Each product's goals: target, actual, status and the gap (misses first)."""
+    header = ["product", "stage", "metric", "target", "actual", "status", "gap", "customers"]
+    rows: Rows = []
+    tables: list[Table] = []
+    for p in result.products:
+        if not p.goals:
+            continue
+        ordered = sorted(p.goals, key=lambda g: g.status != "missed")
+        rows += [
+            [p.product, g.stage, g.metric, g.target, g.actual, g.status, g.gap, g.customers]
+            for g in ordered
+        ]
+        cells = [
+            [
+                g.stage or "(all)",
+                g.metric,
+                _goal_value(g.metric, g.target),
+                _goal_value(g.metric, g.actual),
+                g.status,
+                "" if g.status != "missed" else _goal_value(g.metric, g.gap),
+                f"{g.customers:,}",
+            ]
+            for g in ordered
+        ]
+        columns = ["stage", "goal", "target", "actual", "status", "gap", "customers"]
+        tables.append(_table(f"{p.title}: goals ({result.model})", columns, cells))
+    return tables, header, rows
+
+
+def signal_rows(result: SignalsReport) -> tuple[list[Table], list[str], Rows]:
+    """Share of voice per period and stage, mentions, and the lag figures."""
+    header = ["section", "key", "ours", "total", "share", "value_after", "value_other", "lift",
+              "ci_low", "ci_high"]  # fmt: skip
+    rows: Rows = []
+    voice: list[Table] = []
+    for section, shares in (("period", result.by_period), ("stage", result.by_stage)):
+        rows += [[section, v.key, v.ours, v.total, v.share, None, None, None, None, None]
+                 for v in shares]  # fmt: skip
+        voice.append(
+            _table(
+                f"Share of voice by {section}",
+                [section, "ours", "competitors", "total", "share", "reach share"],
+                [
+                    [
+                        v.key,
+                        v.ours,
+                        ", ".join(f"{b} {n}" for b, n in v.competitors.items()),
+                        v.total,
+                        _pct(v.share),
+                        _pct(v.reach_share),
+                    ]
+                    for v in shares
+                ],
+            )
+        )
+    rows += [["lag", x.stage, None, None, None, x.entries_after, x.entries_other, x.lift,
+              x.ci_low, x.ci_high] for x in result.lag]  # fmt: skip
+    lag = _table(
+        f"Stage entries per day in the {result.days} days after a {result.brand} signal "
+        "(association, not cause)",
+        ["stage", "signal days", "after", "other days", "lift", "difference (95%)"],
+        [
+            [
+                x.stage,
+                x.signal_days,
+                "-" if x.entries_after is None else f"{x.entries_after:.2f}",
+                "-" if x.entries_other is None else f"{x.entries_other:.2f}",
+                "-" if x.lift is None else f"{x.lift:.2f}x",
+                "-"
+                if x.difference is None
+                else (
+                    f"{x.difference:+.2f}"
+                    + ("" if x.ci_low is None else f" ({x.ci_low:+.2f} to {x.ci_high:+.2f})")
+                ),
+            ]
+            for x in result.lag
+        ],
+    )
+    mentions = _table(
+        f"Mentions ({result.signals:,} signals; {result.named:,} name a known customer)",
+        ["stage", "product", "kind", "brand", "mentions", "reach", "sentiment"],
+        [[m.stage, m.product, m.kind, m.brand, m.mentions, f"{m.reach:,.0f}",
+          "-" if m.sentiment is None else f"{m.sentiment:+.2f}"] for m in result.mentions],
+    )  # fmt: skip
+    return [*voice, mentions, lag], header, rows
+
+
+def _hourglass(data_dir: Path | None, model: str, product: str | None) -> HourglassReport:
+    """The hourglass (with its stage goals), locally or from the server."""
+    return _report(
+        data_dir,
+        model,
+        HourglassReport,
+        lambda a: a.hourglass(model=None, product=product),
+        lambda r: r.get("/api/v1/analytics/hourglass", product=product),
+    )
+
+
 @click.group()
 def report() -> None:
-    """Journey analytics: hourglass, funnels, transitions, cohorts, insights, coverage."""
+    """Journey analytics: hourglass, goals, funnels, transitions, cohorts, insights, coverage,
+    signals."""
 
 
 @report.command()
@@ -174,13 +288,7 @@ def report() -> None:
 @_options
 def hourglass(product: str | None, model: str, fmt: Format, data_dir: Path | None) -> None:
     """Customers per stage, conversion, time in stage, stalled and lapsed, per product."""
-    result = _report(
-        data_dir,
-        model,
-        HourglassReport,
-        lambda a: a.hourglass(model=None, product=product),
-        lambda r: r.get("/api/v1/analytics/hourglass", product=product),
-    )
+    result = _hourglass(data_dir, model, product)
     header = [
         "product",
         "stage",
@@ -245,6 +353,7 @@ def hourglass(product: str | None, model: str, fmt: Format, data_dir: Path | Non
             [[p.title, *(_pct(p.comparison.get(k)) for k in keys)] for p in result.products],
         )
     )
+    tables += goal_rows(result)[0]  # the stage goals beside the figures they are about
     _emit(fmt, result, tables, header, rows)
 
 
@@ -537,6 +646,44 @@ def effectiveness(days: int, model: str, fmt: Format, data_dir: Path | None) -> 
     header = ["content_id", "stage", "engaged", "progressed", "comparable",
               "comparable_progressed", "lift"]  # fmt: skip
     _emit(fmt, result, [table], header, rows)
+
+
+@report.command()
+@click.option("--product", default=None, help="One product (default: every product).")
+@_options
+def goals(product: str | None, model: str, fmt: Format, data_dir: Path | None) -> None:
+    """Stage goals (goals.yaml) against the actuals: met, missed and by how much."""
+    result = _hourglass(data_dir, model, product)
+    _emit(fmt, result, *goal_rows(result))
+
+
+@report.command()
+@click.option("--product", default=None, help="One product (default: every product).")
+@click.option("--period", type=click.Choice(["day", "week", "month"]), default="week")
+@click.option("--days", type=click.IntRange(1, 90), default=7, show_default=True,
+              help="Days after a signal day the lag report looks at.")  # fmt: skip
+@click.option("--brand", default="ours", show_default=True, help="Whose signals the lag uses.")
+@_options
+def signals(  # noqa: PLR0917 (click passes every option)
+    product: str | None,
+    period: Literal["day", "week", "month"],
+    days: int,
+    brand: str,
+    model: str,
+    fmt: Format,
+    data_dir: Path | None,
+) -> None:
+    """Outside signals: share of voice, mentions per stage, stage entries in the days after."""
+    result = _report(
+        data_dir,
+        model,
+        SignalsReport,
+        lambda a: a.signals(product=product, period=period, days=days, brand=brand),
+        lambda r: r.get(
+            "/api/v1/analytics/signals", product=product, period=period, days=days, brand=brand
+        ),
+    )
+    _emit(fmt, result, *signal_rows(result))
 
 
 commands = [report]

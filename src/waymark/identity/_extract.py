@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
 from waymark.core.events import Event
+from waymark.core.signals import OUTSIDE_SIGNAL
 from waymark.identity._normalise import Normaliser, as_text
 from waymark.identity.config import ANONYMOUS_ID, USER_ID, IdentifierKind, IdentityConfig
 
@@ -122,7 +123,16 @@ class Extractor:
         return out
 
     def identifiers(self, event: Event) -> list[Key]:
-        """The event's identifiers, normalised, deduplicated, highest priority first."""
+        """The event's identifiers, normalised, deduplicated, highest priority first. An
+        outside signal has none: it is not the customer's own behaviour, so it founds, joins
+        and merges no profile (the rebuild's scan blanks the same rows)."""
+        if event.event == OUTSIDE_SIGNAL and event.type == "track":  # inline: once per event
+            return []
+        return self.named(event)
+
+    def named(self, event: Event) -> list[Key]:
+        """The identifiers an event names, outside signals included (a partner referral names
+        the person it refers): what privacy suppression checks, never what resolves."""
         found: list[tuple[int, int, Key]] = []
         norm = self.normaliser.value
         prio = self.priority

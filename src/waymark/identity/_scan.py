@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from waymark.core.signals import signal_mask
 from waymark.identity._extract import (
     SOURCE_ANONYMOUS_ID,
     SOURCE_PREVIOUS_ID,
@@ -83,7 +84,24 @@ def scan(extractor: Extractor, batches: Iterable[pa.RecordBatch]) -> Scanned:
     return out
 
 
+_IDENTIFYING = ("user_id", "anonymous_id", "previous_id", "traits", "context", "properties")
+
+
+def _without_signals(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Outside signals carry no identifiers and no traits (as ``Extractor.identifiers``
+    answers them): their identifying columns read as null."""
+    mask = signal_mask(batch)
+    if not pc.any(mask).as_py():
+        return batch
+    columns = [
+        pc.if_else(mask, pa.scalar(None, column.type), column) if name in _IDENTIFYING else column
+        for name, column in zip(batch.schema.names, batch.columns, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
 def _batch(batch: pa.RecordBatch, ex: Extractor, out: Scanned, parts: _Parts) -> None:
+    batch = _without_signals(batch)
     base = out.events
     n = batch.num_rows
     out.events += n

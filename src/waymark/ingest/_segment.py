@@ -14,8 +14,10 @@ from typing import Any, Final
 import msgspec
 
 from waymark.core.events import EVENT_TYPES, Event, EventType
+from waymark.core.signals import is_outside_signal
 from waymark.ingest._channel import campaign_of, channel_of
 from waymark.ingest._consent import with_consent_traits
+from waymark.ingest._signals import check_signal
 from waymark.ingest.config import IngestLimits
 from waymark.ingest.contracts import Parsed, Rejection
 from waymark.ingest.errors import InvalidBody, InvalidMessage, MessageTooLarge
@@ -174,11 +176,15 @@ def normalise(
         )
     user_id = _as_id(msg.user_id, "userId")
     anonymous_id = _as_id(msg.anonymous_id, "anonymousId")
-    if user_id is None and anonymous_id is None:
-        raise InvalidMessage("either userId or anonymousId is required", field="userId")
     event_name = msg.event.strip() if msg.event else None
+    signal = is_outside_signal(type_, event_name)
+    # an outside signal (a press mention, ...) is about no one in particular: ids are optional
+    if user_id is None and anonymous_id is None and not signal:
+        raise InvalidMessage("either userId or anonymousId is required", field="userId")
     if type_ == "track" and not event_name:
         raise InvalidMessage("a track call needs a non-empty event", field="event")
+    if signal:
+        check_signal(msg.properties or {})
     group_id = _as_id(msg.group_id, "groupId")
     if type_ == "group" and group_id is None:
         raise InvalidMessage("a group call needs a groupId", field="groupId")

@@ -317,3 +317,9 @@ def _model(root: Node, file: str) -> JourneyModel:
         content=_optional(items, "content", _content, ContentEvidence()),
         moving_back=_optional(items, "moving_back", _moving_back, MovingBack()),
     )
+
+
+# The helpers other configuration files reuse (through ``journey.api``) besides the generic
+# ones in ``_yamlnodes``: numbers and durations read as models read them.
+number = _number
+duration = _duration

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from waymark.core.events import Event
+from waymark.core.signals import OUTSIDE_SIGNAL
 from waymark.journey.contracts import BRAND, Condition, EvidenceRule, JourneyModel
 
 Test = Callable[[Event], bool]
@@ -163,6 +164,8 @@ class ModelMatcher:
     def evidence(self, event: Event) -> tuple[int, tuple[tuple[int, int], ...], bool] | None:
         """(stage mask, levels, purchase) of an event, before products; None when it is no
         evidence. The hot path of streaming placement."""
+        if event.event == OUTSIDE_SIGNAL and event.type == "track":
+            return None  # a press mention (...) is nobody's behaviour, whatever the rules say
         call = (event.type, event.event if event.type == "track" else event.name)
         plan = self._plans.get(call)
         if plan is None:

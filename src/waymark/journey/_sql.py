@@ -19,6 +19,7 @@ from typing import Final
 
 import pyarrow as pa
 
+from waymark.core.signals import OUTSIDE_SIGNAL
 from waymark.journey.contracts import (
     BRAND,
     Condition,
@@ -405,7 +406,8 @@ WITH cand AS MATERIALIZED (
     LEFT JOIN {CALLS} AS s
       ON s.call_type = e."type"
      AND s.call_name = (CASE WHEN e."type" = 'track' THEN e."event" ELSE e."name" END)
-    WHERE {_calls(models)}
+    WHERE ({_calls(models)})
+      AND NOT (e."type" = 'track' AND e."event" IS NOT DISTINCT FROM '{OUTSIDE_SIGNAL}')
 ), hits AS (
     SELECT * {hits} FROM cand
 ), flagged AS MATERIALIZED (

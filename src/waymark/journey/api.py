@@ -27,7 +27,9 @@ import pyarrow.compute as pc
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.events import Event
 from waymark.journey._engine import StreamingEngine as JourneyEngine
+from waymark.journey._loader import duration as yaml_duration
 from waymark.journey._loader import load_text
+from waymark.journey._loader import number as yaml_number
 from waymark.journey._machine import Evidence, to_us
 from waymark.journey._match import ModelMatcher
 from waymark.journey._models import SHIPPED, load
@@ -95,9 +97,11 @@ __all__ = [
     "rebuild",
     "states_from_tables",
     "status_of",
+    "yaml_duration",
     "yaml_items",
     "yaml_mapping",
     "yaml_name",
+    "yaml_number",
     "yaml_optional",
     "yaml_required",
     "yaml_text",

@@ -9,7 +9,13 @@ from datetime import datetime
 
 from waymark.accounts.api import AccountsService, AccountStore
 from waymark.accounts.api import config_for as accounts_config_for
-from waymark.analytics.api import AnalyticsService, LogSources, content_items
+from waymark.analytics.api import (
+    Analytics,
+    AnalyticsService,
+    LogSources,
+    content_items,
+    load_goals,
+)
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.ports import EventLog
 from waymark.core.settings import Settings
@@ -120,6 +126,7 @@ def build_services(
     analytics = AnalyticsService(
         LogSources(event_log, models, identity=identity.config),
         clock=clock,
+        engine=Analytics(goals=load_goals(settings.data_dir, models)),
         content=lambda: content_items(decider.catalog.experiences),
     )
     pipeline = Pipeline(
@@ -142,8 +149,9 @@ def build_services(
         committed_to = SuppressingLog(
             event_log,
             suppression,
-            # through the service each time: a rebuild replaces identity's engine
-            lambda e: identity.extractor.identifiers(e),  # noqa: PLW0108
+            # through the service each time: a rebuild replaces identity's engine; every id
+            # an event names, so a signal naming an erased person is refused too
+            lambda e: identity.extractor.named(e),  # noqa: PLW0108
             on_lift=stores.privacy.unsuppress,
         )
     committer = GroupCommitter(committed_to, on_commit=pipeline)

@@ -11,6 +11,7 @@ import {
 } from "../dom.js";
 import { channelIcon } from "../icons.js";
 import { funnelBuilder } from "./funnel.js";
+import { goalsView, signalsView } from "./outside.js";
 import {
   normCohorts, normComparison, normCoverage, normHourglass, normInsights, normTransitions, shortTitle,
 } from "../shapes.js";
@@ -48,6 +49,8 @@ export async function render(main, ctx) {
   const funnel = section("Funnel builder", { id: "funnel" });
   const cohorts = section("Cohorts", { id: "cohorts" });
   const coverage = section("Content coverage", { id: "coverage" });
+  const goals = section("Stage goals", { id: "goals" });
+  const signals = section("Outside signals", { id: "signals" });
 
   const modelId = uid("model");
   const modelSelect = h("select", { id: modelId }, h("option", { value: model, selected: true }, humanize(model)));
@@ -70,7 +73,8 @@ export async function render(main, ctx) {
     hourglass.el,
     h("div", { class: "grid-2" }, comparison.el, moves.el),
     funnel.el,
-    h("div", { class: "grid-2" }, cohorts.el, coverage.el));
+    h("div", { class: "grid-2" }, cohorts.el, coverage.el),
+    h("div", { class: "grid-2" }, goals.el, signals.el));
 
   // live rate: the app polls /healthz; this card draws the history it keeps
   const rateText = h("span", { class: "value", id: "live-rate-value" }, "…");
@@ -124,6 +128,8 @@ export async function render(main, ctx) {
       fillFrom(logStats, async () => logView(await asked.inspect), opts),
       fillFrom(cohorts.body, async () => cohortView(await asked.cohorts, await products, fresh), opts),
       fillFrom(coverage.body, async () => coverageView(await asked.coverage, await asked.names), opts),
+      fillFrom(goals.body, async () => goalsView(await asked.hourglass, await asked.names), opts),
+      fillFrom(signals.body, () => signalsView(model), opts),
       products.then((list) => {
         state.products = list;
         return drawMoves(asked.transitions);
