@@ -1,6 +1,6 @@
 """The streaming chain over committed events: identity resolves each event to a profile,
 journeys place it (and re-place merged profiles), accounts follow group calls, merges and their
-members' stage changes. Decide's feedback has its own processor
+members' journeys. Decide's feedback has its own processor
 (``decide.api.FeedbackProcessor``).
 
 Identity, journeys and accounts persist separately, each with its own checkpoint, so the chain's
@@ -32,7 +32,6 @@ class DerivedState:
         self.accounts = accounts
         identity.subscribe(journeys.on_resolved)
         # after journeys, so accounts derive from their members' current stages
-        journeys.subscribe(accounts.on_stage_changes)
         identity.subscribe(accounts.on_resolved)
 
     def checkpoint(self) -> int:
