@@ -32,7 +32,7 @@ from waymark.accounts.config import (
     load_accounts_text,
 )
 from waymark.accounts.contracts import AccountPage, AccountView
-from waymark.accounts.errors import AccountNotFound
+from waymark.accounts.errors import AccountNotFound, UnknownModel, UnknownStage
 from waymark.accounts.ports import AccountStore, AccountTables
 from waymark.core.events import Event
 from waymark.journey.contracts import JourneyModel
@@ -262,7 +262,12 @@ class AccountsService:
     ) -> AccountPage:
         """Accounts by id; with ``stage`` (and optionally ``product``/``model``, the first
         running model by default) only those whose account stage is that."""
-        name = model or (self.models[0].name if self.models else None)
+        name = self._model_name(model)
+        stages = self._deriver.order(name)
+        if stage is not None and stage not in stages:
+            raise UnknownStage(
+                f"{stage!r} is not a stage of {name}; stages: {', '.join(stages)}", field="stage"
+            )
         with self._lock:
             rows = []
             for account_id, state in sorted(self._accounts.items()):
@@ -283,6 +288,14 @@ class AccountsService:
             limit=limit,
             accounts=tuple(rows[offset : offset + limit]),
         )
+
+    def _model_name(self, model: str | None) -> str:
+        names = [m.name for m in self.models]
+        if model is None and names:
+            return names[0]
+        if model not in names:
+            raise UnknownModel(f"no journey model {model!r}; running: {', '.join(names)}")
+        return model
 
     def current_stages(self, model: str) -> list[tuple[str, str, str]]:
         """(account_id, product, stage) of every account journey on a model (for reports)."""

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
 from waymark.api import (
+    accounts,
     analytics,
     decide,
     events,
@@ -40,6 +41,7 @@ ROUTE_MODULES = (
     flows,
     journeys,
     privacy,
+    accounts,
     web,
 )
 
