@@ -10,6 +10,7 @@ import click
 
 import waymark
 from waymark.cli import (
+    accounts,
     demo,
     events,
     flows,
@@ -39,6 +40,7 @@ COMMAND_MODULES = (
     rebuild,
     flows,
     privacy,
+    accounts,
 )
 
 
