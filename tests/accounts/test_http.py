@@ -138,5 +138,44 @@ def test_openapi_describes_the_endpoints() -> None:
         "/api/v1/accounts",
         "/api/v1/accounts/{id}",
         "/api/v1/profiles/{id}/accounts",
+        "/api/v1/analytics/accounts",
     }
     assert "AccountView" in str(document["components"])
+
+
+def test_the_account_hourglass_and_the_funnel_by_account(
+    client: TestClient, clock: FakeClock, admin_headers: dict[str, str]
+) -> None:
+    _send(client, clock)
+    extra = {
+        "type": "track",
+        "userId": "solo",
+        "event": "Product Viewed",
+        "properties": {"product_id": "genius-kit"},
+    }
+    assert client.post("/v1/batch", json={"batch": [extra]}, headers=AUTH).status_code == 200
+    got = client.get("/api/v1/analytics/accounts?model=hourglass", headers=admin_headers)
+    assert got.status_code == 200, got.text
+    body = got.json()
+    (kit,) = body["products"]
+    counts = {s["stage"]: (s["accounts"], s["reached"], s["members"]) for s in kit["stages"]}
+    assert kit["accounts"] == 1
+    assert counts["justification"] == (1, 1, 1)  # tia is there, so the school is
+    assert counts["education"] == (0, 1, 1)  # pat is there; the school passed it
+    assert counts["purchase"] == (0, 0, 0)
+    (hill,) = body["by_account"]
+    assert hill == {
+        "account_id": "hill-school",
+        "product": "genius-kit",
+        "stage": "justification",
+        "members": {"education": 1, "justification": 1},
+    }
+    funnel = {
+        "steps": [{"event": "Product Viewed"}, {"event": "Quote Requested"}],
+        "breakdown": "account",
+        "window_seconds": 30 * 86400,
+    }
+    result = client.post("/api/v1/analytics/funnel", json=funnel, headers=admin_headers)
+    assert result.status_code == 200, result.text
+    # tia (hill-school) viewed and asked for a quote; solo (no account) only viewed
+    assert result.json()["breakdown"] == {"hill-school": [1, 1], "(none)": [1, 0]}

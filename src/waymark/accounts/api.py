@@ -297,15 +297,21 @@ class AccountsService:
             raise UnknownModel(f"no journey model {model!r}; running: {', '.join(names)}")
         return model
 
-    def current_stages(self, model: str) -> list[tuple[str, str, str]]:
-        """(account_id, product, stage) of every account journey on a model (for reports)."""
+    def stage_table(self, model: str) -> pa.Table:
+        """Every account journey on a model, for reports: ``account_id``, ``product``,
+        ``stage`` (now) and ``furthest`` (the furthest stage it has been at)."""
+        order = self._deriver.order(self._model_name(model))
         with self._lock:
-            return sorted(
-                (a, p, h[-1].to_stage)
+            rows = sorted(
+                (a, p, h[-1].to_stage, max((t.to_stage for t in h), key=order.__getitem__))
                 for a, s in self._accounts.items()
                 for (m, p), h in s.journeys.items()
                 if m == model
             )
+        columns = ("account_id", "product", "stage", "furthest")
+        return pa.table(
+            {c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)}
+        )
 
     def memberships(self) -> list[tuple[str, str]]:
         """Every (profile_id, account_id) (for reports' account breakdowns)."""

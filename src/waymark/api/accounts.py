@@ -11,7 +11,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from waymark.accounts.api import AccountsService
-from waymark.accounts.contracts import AccountPage, AccountView
+from waymark.accounts.contracts import AccountHourglass, AccountPage, AccountView
+from waymark.analytics.errors import AnalyticsUnavailable
 from waymark.api._deps import services
 from waymark.api._io import json_response
 from waymark.api._openapi import Param, endpoint
@@ -122,5 +123,33 @@ async def profile_accounts(request: Request) -> Response:
     return json_response(found)
 
 
+@endpoint(
+    "GET",
+    "/api/v1/analytics/accounts",
+    summary="The account hourglass: accounts per stage per product, members per account",
+    description="Per product: accounts at each stage now and accounts that reached it (the "
+    "accounts' own journeys), and members of accounts at each stage; per account and product "
+    "its stage and how many of its members are at each stage (the hourglass by account).",
+    response=AccountHourglass,
+    auth="admin",
+    tags=("analytics", *TAGS),
+    params=[
+        Param("model", "query", str, "journey model (default: the first configured)"),
+        Param("product", "query", str, "one product (default: every product)"),
+    ],
+)
+async def account_hourglass(request: Request) -> Response:
+    analytics = services(request).analytics
+    if analytics is None:
+        raise AnalyticsUnavailable("journey analytics is not set up on this server")
+    q = request.query_params
+    report = await run_in_threadpool(
+        lambda: analytics.account_hourglass(
+            model=q.get("model") or None, product=q.get("product") or None
+        )
+    )
+    return json_response(report)
+
+
 def routes() -> list[BaseRoute]:
-    return [list_accounts, get_account, profile_accounts]
+    return [list_accounts, get_account, profile_accounts, account_hourglass]

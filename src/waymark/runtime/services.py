@@ -101,6 +101,7 @@ def build_services(
         LogSources(event_log, models, identity=identity.config),
         clock=clock,
         content=lambda: content_items(decider.catalog.experiences),
+        accounts=accounts.stage_table,
     )
     pipeline = Pipeline(
         [DerivedState(identity, journeys, accounts), FeedbackProcessor(decider, event_log)]
