@@ -93,3 +93,16 @@ def test_an_unknown_account_is_one_line_without_traceback(data: Path) -> None:
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert errors == ["error: no account 'nope'"]
     assert "Traceback" not in result.output
+
+
+def test_report_accounts(data: Path) -> None:
+    result = run("report", "accounts", "--data", str(data), "--format", "json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout[result.stdout.index("{") :])
+    (kit,) = body["products"]
+    counts = {s["stage"]: (s["accounts"], s["reached"], s["members"]) for s in kit["stages"]}
+    assert counts["justification"] == (1, 1, 1)
+    assert counts["research"] == (0, 1, 0)
+    table = run("report", "accounts", "--data", str(data))
+    assert table.exit_code == 0, table.output
+    assert "Members per stage, by account" in table.stdout

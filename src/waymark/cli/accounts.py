@@ -34,7 +34,8 @@ from waymark.store.duckdb.journey import DuckDBJourneyStore
 from waymark.store.duckdb.store import DuckDBStore
 
 
-def _local(target: DuckDBStore, data_dir: Path) -> AccountsService:
+def local_accounts(target: DuckDBStore, data_dir: Path) -> AccountsService:
+    """The accounts of a data directory no server holds (read-only)."""
     behind = target.events.max_seq() - target.accounts.checkpoint()
     if behind > 0:
         console.print(
@@ -60,7 +61,7 @@ def _ask(data_dir: Path | None, path: str, local: Any, answer: type[Any], **quer
     if isinstance(target, Remote):
         return msgspec.convert(target.get(path, **query), answer)
     try:
-        return local(_local(target, settings.data_dir))
+        return local(local_accounts(target, settings.data_dir))
     finally:
         target.close()
 
