@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute
 from waymark.accounts.api import AccountsService
 from waymark.accounts.contracts import AccountHourglass, AccountPage, AccountView
 from waymark.analytics.errors import AnalyticsUnavailable
-from waymark.api._deps import services
+from waymark.api._deps import services, surviving_profile_id
 from waymark.api._io import json_response
 from waymark.api._openapi import Param, endpoint
 from waymark.api.events import query_int
@@ -96,9 +96,7 @@ async def get_account(request: Request) -> Response:
 
 
 def _profile_accounts(request: Request, raw: str) -> ProfileAccounts:
-    # absorbed ids answer with the surviving profile, as /api/v1/profiles/{id} does
-    identity = services(request).identity
-    profile_id = identity.profile(raw).id if identity is not None else raw
+    profile_id = surviving_profile_id(request, raw)
     accounts = _accounts(request)
     return ProfileAccounts(
         profile_id=profile_id,
