@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bench._report import ConsoleReport
 from waymark.analytics.api import Analytics, JourneyData
 from waymark.analytics.contracts import FunnelQuery, FunnelStep
 from waymark.journey.api import load_model
@@ -368,19 +369,6 @@ def run(report: Any) -> None:
 
 
 if __name__ == "__main__":
-
-    class _Report:
-        def section(self, title: str) -> None:
-            print(f"\n## {title}\n")
-
-        def note(self, text: str) -> None:
-            print(text + "\n")
-
-        def table(self, headers: list[str], rows: list[list[object]]) -> None:
-            print(" | ".join(headers))
-            for row in rows:
-                print(" | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
-
     if len(sys.argv) > 1:
         os.environ["WAYMARK_BENCH_EVENTS"] = sys.argv[1]
-    run(_Report())
+    run(ConsoleReport())

@@ -30,11 +30,12 @@ import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from tests.decide._bandit_sim import simulate
 
+from bench._report import Sink as Report
 from waymark.decide._bandit import BanditState
 from waymark.decide._decide import decide
 from waymark.decide.api import Catalog, Decider, MemoryDecisionLog, build_catalog, journey_stages
@@ -50,12 +51,6 @@ OBP_VERSION = "0.4.1"
 NOW = datetime(2026, 3, 2, 14, tzinfo=UTC)
 CHANNELS = ("web", "email", "ads", "mobile", "social", "call_centre")
 PURPOSES = ("awareness", "consideration", "conversion", "onboarding", "service", "advocacy")
-
-
-class Report(Protocol):
-    def section(self, title: str) -> None: ...
-    def table(self, headers: list[str], rows: list[list[object]]) -> None: ...
-    def note(self, text: str) -> None: ...
 
 
 # -- learning ------------------------------------------------------------------------------
@@ -583,8 +578,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
         serve(int(sys.argv[2]), sys.argv[3])
     else:
-        from bench._report import Report as MarkdownReport
+        from bench._report import ConsoleReport
 
-        r = MarkdownReport()
-        run(r)
-        print(r.render())
+        run(ConsoleReport())

@@ -36,13 +36,16 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bench._report import ConsoleReport
+from bench._report import Sink as Report
+from bench._server import free_port, wait_healthy
 from waymark.core.eventframe import EVENT_SCHEMA
 from waymark.core.events import Event
 from waymark.identity._rebuild import rebuild
@@ -52,12 +55,6 @@ from waymark.identity.config import IdentityConfig
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 WRITE_KEY = "bench-write-key"
 ADMIN = "bench-admin"
-
-
-class Report(Protocol):
-    def section(self, title: str) -> None: ...
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None: ...
-    def note(self, text: str) -> None: ...
 
 
 # -- the naive baseline ----------------------------------------------------------------------
@@ -417,15 +414,6 @@ def bench_accuracy(report: Report) -> None:
 # -- lookup over HTTP ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -445,7 +433,7 @@ def _timed(client: httpx.Client, paths: Iterator[str], count: int) -> list[float
 
 def bench_lookup(report: Report, requests: int = 3000, people: int = 5000) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = Path(tmp) / "server.log"
         env = {**os.environ, "WAYMARK_WRITE_KEYS": f"{WRITE_KEY}:bench",
@@ -457,7 +445,7 @@ def bench_lookup(report: Report, requests: int = 3000, people: int = 5000) -> No
                 env=env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         try:
-            _wait(url, proc, log)
+            wait_healthy(url, proc, log)
             events = []
             for i in range(people * 4):
                 p = i % people
@@ -508,20 +496,6 @@ def bench_lookup(report: Report, requests: int = 3000, people: int = 5000) -> No
     )
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not become healthy")
-
-
 # -- entry points --------------------------------------------------------------------------------
 
 
@@ -536,26 +510,12 @@ def run(report: Report, *, scale: float = 1.0, only: str | None = None) -> None:
         bench_lookup(report)
 
 
-class _PrintReport:
-    def section(self, title: str) -> None:
-        print(f"\n## {title}\n", flush=True)
-
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        print(" | ".join(headers))
-        for row in rows:
-            print(" | ".join(f"{v:,.3f}" if isinstance(v, float) else str(v) for v in row))
-        print(flush=True)
-
-    def note(self, text: str) -> None:
-        print(f"{text}\n", flush=True)
-
-
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.identity")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--only", choices=["batch", "streaming", "accuracy", "lookup"])
     args = parser.parse_args(argv)
-    run(_PrintReport(), scale=args.scale, only=args.only)
+    run(ConsoleReport(), scale=args.scale, only=args.only)
 
 
 if __name__ == "__main__":

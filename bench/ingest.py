@@ -32,26 +32,23 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import msgspec
 
+from bench._report import ConsoleReport
+from bench._report import Sink as Report
+from bench._server import free_port, stop, wait_healthy
 from waymark.core.events import EVENT_TYPES, Event
 
 WRITE_KEY = "bench-write-key"
 BATCH = 100
 CONNECTIONS = 16
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class Report(Protocol):
-    def section(self, title: str) -> None: ...
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None: ...
-    def note(self, text: str) -> None: ...
 
 
 # -- realistic messages ----------------------------------------------------------------------
@@ -273,29 +270,6 @@ def msg_fields(e: Event) -> tuple[Any, ...]:
 # -- HTTP: helper processes ------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url} exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not become healthy")
-
-
 class _CeilingMessage(msgspec.Struct, rename="camel"):
     type: str
     message_id: str
@@ -400,15 +374,6 @@ def _server_env() -> dict[str, str]:
             "WAYMARK_ADMIN_TOKEN": "bench-admin"}  # fmt: skip
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(2)  # SIGINT: uvicorn's graceful stop
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def _stage_rates(groups: int = 20, group_size: int = 1600) -> dict[str, float]:
     """Events/s of the durable path's stages in this process, one core, no HTTP: what one
     server process must do per event besides HTTP itself."""
@@ -447,7 +412,7 @@ def bench_http(report: Report, seconds: float) -> None:
             ("waymark", ["-m", "waymark.cli", "serve", "--data", str(data), "--quiet"]),
             ("ceiling", ["-m", "bench.ingest", "ceiling"]),
         ):
-            port = _free_port()
+            port = free_port()
             url = f"http://127.0.0.1:{port}"
             log_path = Path(tmp) / f"{name}.log"
             with log_path.open("wb") as log:
@@ -457,7 +422,7 @@ def bench_http(report: Report, seconds: float) -> None:
                     stdout=log, stderr=subprocess.STDOUT,
                 )  # fmt: skip
             try:
-                _wait_healthy(url, proc, log_path)
+                wait_healthy(url, proc, log_path)
                 _run_load(url, min(2.0, seconds), seed=99)  # warm-up
                 results[name] = _run_load(url, seconds, seed=7)
                 if name == "waymark":
@@ -467,7 +432,7 @@ def bench_http(report: Report, seconds: float) -> None:
                     ).json()["total_in_log"]  # fmt: skip
                     results[name]["stored"] = stored
             finally:
-                _stop(proc)
+                stop(proc)
         durable, ceiling = results["waymark"], results["ceiling"]
         for label, r in (
             ("waymark serve: durable (200 after group commit)", durable),
@@ -585,19 +550,6 @@ def run(report: Report, *, import_events: int = 300_000, seconds: float = 10.0) 
     bench_import(report, events=import_events)
 
 
-class _PrintReport:
-    def section(self, title: str) -> None:
-        print(f"\n## {title}\n")
-
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        print(" | ".join(headers))
-        for row in rows:
-            print(" | ".join(f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row))
-
-    def note(self, text: str) -> None:
-        print(f"\n{text}\n")
-
-
 def main(argv: list[str]) -> None:
     if argv[:1] == ["load"]:
         url, seconds, seed = argv[1], float(argv[2]), int(argv[3])
@@ -611,7 +563,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--only", choices=["parse", "http", "import"])
     args = parser.parse_args(argv)
-    report = _PrintReport()
+    report = ConsoleReport()
     if args.only == "parse":
         bench_parse(report, seconds=min(args.seconds, 1.5))
     elif args.only == "http":

@@ -30,6 +30,7 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 
+from bench._report import ConsoleReport
 from waymark.core.eventframe import EVENT_SCHEMA, arrow_to_events
 from waymark.core.events import Event
 from waymark.journey.api import JourneyEngine, load_model, rebuild
@@ -257,19 +258,6 @@ def run(report: ReportLike, *, events: int = 2_000_000, stream_events: int = 300
     )
 
 
-class _PrintReport:
-    def section(self, title: str) -> None:
-        print(f"\n## {title}\n")
-
-    def table(self, headers: list[str], rows: list[list[Any]]) -> None:
-        print(" | ".join(headers))
-        for row in rows:
-            print(" | ".join(str(v) for v in row))
-
-    def note(self, text: str) -> None:
-        print(text)
-
-
 if __name__ == "__main__":
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
-    run(_PrintReport(), events=size, stream_events=min(size, 300_000))
+    run(ConsoleReport(), events=size, stream_events=min(size, 300_000))

@@ -28,11 +28,14 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
 
+from bench._report import ConsoleReport
+from bench._report import Sink as Report
+from bench._server import free_port
 from waymark.core.clock import FakeClock
 from waymark.core.events import Event
 from waymark.core.settings import Secret
@@ -48,12 +51,6 @@ from waymark.store.duckdb.orchestrate import DuckDBFlowStore
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 TIMERS = 100_000
 SENDS = 2_000
-
-
-class Report(Protocol):
-    def section(self, title: str) -> None: ...
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None: ...
-    def note(self, text: str) -> None: ...
 
 
 # -- the pieces the engine needs ------------------------------------------------------------------
@@ -264,15 +261,6 @@ class _Sink:
         return "250 OK"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _timed(fn: Callable[[], int]) -> tuple[float, int]:
     start = time.perf_counter()
     n = fn()
@@ -289,7 +277,7 @@ def _best_of_two(
 
 def _bench_email(report: Report) -> None:
     sink = _Sink()
-    port = _free_port()
+    port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -493,17 +481,4 @@ def run(report: Report) -> None:
 
 
 if __name__ == "__main__":
-
-    class _Print:
-        def section(self, title: str) -> None:
-            print(f"\n## {title}\n")
-
-        def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-            print(" | ".join(headers))
-            for row in rows:
-                print(" | ".join(f"{v:,.0f}" if isinstance(v, float) else str(v) for v in row))
-
-        def note(self, text: str) -> None:
-            print(f"\n{text}")
-
-    run(_Print())
+    run(ConsoleReport())

@@ -1,7 +1,8 @@
 """``make bench``: run every benchmark module and write bench/results.md.
 
 Each module in ``MODULES`` exposes ``run(report)``. ``python -m bench.run ingest identity``
-runs only those. A module that fails is reported as failed; the others still run.
+runs only those and keeps the other modules' blocks already in results.md. A module that fails
+is reported as failed; the others still run.
 """
 
 from __future__ import annotations
@@ -13,7 +14,17 @@ from pathlib import Path
 
 from bench._report import Report
 
-MODULES = ("ingest", "identity", "journey", "sim", "analytics", "decide", "orchestrate", "web")
+MODULES = (
+    "ingest",
+    "identity",
+    "journey",
+    "sim",
+    "analytics",
+    "decide",
+    "orchestrate",
+    "web",
+    "scoring",
+)
 
 
 def main(argv: list[str]) -> int:
@@ -30,6 +41,7 @@ def main(argv: list[str]) -> int:
                 continue
             raise
         print(f"bench: {name}...", file=sys.stderr, flush=True)
+        report.begin(name)
         try:
             module.run(report)
         except Exception:
@@ -37,8 +49,9 @@ def main(argv: list[str]) -> int:
             report.section(f"{name}: FAILED")
             report.note("```\n" + traceback.format_exc()[-3000:] + "\n```")
             traceback.print_exc()
+        report.end(name)
         # written after every module, so a run cut short still keeps what it measured
-        report.write(out)
+        report.write(out, (*MODULES, *(w for w in wanted if w not in MODULES)))
         print(f"bench: wrote {out} ({name} done)", file=sys.stderr)
     return 1 if failed else 0
 

@@ -22,22 +22,18 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
+from bench._report import ConsoleReport
+from bench._report import Sink as Report
 from waymark.sim import api
 
 CUSTOMERS = 100_000
 DAYS = 90
 PRODUCTS = 3
 SEED = 1
-
-
-class Report(Protocol):
-    def section(self, title: str) -> None: ...
-    def table(self, headers: list[str], rows: list[list[object]]) -> None: ...
-    def note(self, text: str) -> None: ...
 
 
 def _naive_graph(population: api.Population) -> dict[tuple[str, str], str]:
@@ -173,18 +169,5 @@ def run(report: Report, customers: int = CUSTOMERS, days: int = DAYS) -> None:
 
 
 if __name__ == "__main__":
-
-    class _Print:
-        def section(self, title: str) -> None:
-            print(f"\n## {title}\n")
-
-        def table(self, headers: list[str], rows: list[list[object]]) -> None:
-            print(" | ".join(headers))
-            for row in rows:
-                print(" | ".join(f"{v:,.3f}" if isinstance(v, float) else str(v) for v in row))
-
-        def note(self, text: str) -> None:
-            print(text)
-
     args = [int(a) for a in sys.argv[1:3]]
-    run(_Print(), *args)
+    run(ConsoleReport(), *args)

@@ -21,12 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import uvicorn
 from starlette.routing import Route
 
+from bench._report import ConsoleReport
+from bench._report import Sink as Report
 from waymark.api.app import create_app
 from waymark.core.settings import Secret, Settings, WriteKey
 from waymark.runtime.services import build_services
@@ -47,12 +49,6 @@ TOKEN = "bench-admin-token"
 REPEATS = 7
 CUSTOMERS = 2000
 DRAWN = "() => document.querySelector('main h1') && !document.querySelector('main .loading')"
-
-
-class Report(Protocol):
-    def section(self, title: str) -> None: ...
-    def table(self, headers: list[str], rows: list[list[object]]) -> None: ...
-    def note(self, text: str) -> None: ...
 
 
 @contextmanager
@@ -177,17 +173,4 @@ def run(report: Report) -> None:
 
 
 if __name__ == "__main__":
-
-    class _Print:
-        def section(self, title: str) -> None:
-            print(f"\n## {title}\n")
-
-        def table(self, headers: list[str], rows: list[list[object]]) -> None:
-            print(" | ".join(headers))
-            for row in rows:
-                print(" | ".join(f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row))
-
-        def note(self, text: str) -> None:
-            print(f"\n{text}")
-
-    run(_Print())
+    run(ConsoleReport())

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.decide._helpers import NOW, at, catalog, context, experience
+from waymark.decide._sizes import AudienceTracker
 from waymark.decide.api import Decider, StaticContexts, normalise_email, normalise_phone
+from waymark.decide.config import Audience
+from waymark.decide.contracts import DecisionContext
 from waymark.decide.errors import InvalidDecideRequest, UnknownAudience
 
 
@@ -105,3 +109,33 @@ def test_unknown_audience_and_bad_cursor() -> None:
         decider().audience("nope", now=NOW)
     with pytest.raises(InvalidDecideRequest):
         decider().audience("vip", now=NOW, cursor="%%%")
+
+
+def test_tracker_counts_joins_and_leaves_between_counts() -> None:
+    owners = Audience(name="owners", purpose="suppression", traits=())
+    vip = Audience(name="vip", purpose="suppression", traits=(), purchased=True)
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    tracker = AudienceTracker(ttl_s=0)
+
+    def people(ids: list[str], now: datetime) -> list[DecisionContext]:
+        return [
+            DecisionContext(profile_id=p, now=now, identifiers={"email": [f"{p}@example.com"]})
+            for p in ids
+        ] + [DecisionContext(profile_id="no-contact", now=now)]  # nothing to match on
+
+    first = tracker.count([owners, vip], lambda: people(["a", "b"], start), now=start)
+    later = start + timedelta(days=2)
+    second = tracker.count([owners, vip], lambda: people(["b", "c", "d"], later), now=later)
+    assert [len(first.members["owners"]), len(second.members["owners"])] == [2, 3]
+    tracker.exported("owners", later)
+    rows = {a.name: a for a in tracker.activity([owners, vip], second, since=start)}
+    assert (rows["owners"].size, rows["owners"].added, rows["owners"].removed) == (3, 2, 1)
+    assert rows["owners"].last_export == later
+    assert (rows["vip"].size, rows["vip"].added, rows["vip"].removed) == (0, 0, 0)
+    # a window after the change holds none of it
+    recent = tracker.activity([owners], second, since=later + timedelta(seconds=1))
+    assert (recent[0].added, recent[0].removed) == (0, 0)
+    # a recent count is shared rather than taken again
+    sticky = AudienceTracker(ttl_s=3600)
+    once = sticky.count([owners], lambda: people(["a"], start), now=start)
+    assert sticky.count([owners], lambda: people(["a", "b"], later), now=later) is once

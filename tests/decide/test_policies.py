@@ -205,6 +205,9 @@ def test_placements() -> None:
     cat = catalog(experience("hero", placements=["home"]), experience("any"))
     assert chosen(run(cat, context(), placement="home")) == {"hero", "any"}
     assert why(run(cat, context(), placement="cart")) == {"hero": "placement.other"}
+    # an experience made for named placements is not offered where no placement is named
+    assert chosen(run(cat, context())) == {"any"}
+    assert why(run(cat, context())) == {"hero": "placement.not_requested"}
 
 
 def test_trait_and_event_conditions() -> None:

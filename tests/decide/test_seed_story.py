@@ -133,9 +133,36 @@ def test_the_happy_journey(decider: Decider) -> None:
     assert "onboarding-help" in ids(step17)
     assert not {"comparison-page", "demo-video", "welcome-back"} & set(ids(step17))
 
-    # 20. after delivery: a thank you and a review request
-    now = START + timedelta(days=9)
-    delivered = ev("Order Delivered", 0.2, now, product_id="genius-kit")
+    # 16-17. the onboarding e-mail is made for the onboarding flow's placement: a plain e-mail
+    # request does not get it, and says so
+    assert {x.experience_id: x.policy for x in step16.excluded}["onboarding-email"] == (
+        "placement.not_requested"
+    )
+
+    # 19. the day the kit arrives: the onboarding e-mail asks for its placement and gets
+    # getting-started content for the kit bought, not a review request
+    now = START + timedelta(days=7)
+    delivered = ev("Order Delivered", 0.1, now, product_id="genius-kit")
+    arrived = ray(now, "adoption", delivered, purchased=True)
+    step19 = offered(d, arrived, "email", placement="onboarding", count=3)
+    assert ids(step19) == ["onboarding-email"]
+    content = step19.experiences[0].content
+    assert content["subject"] == "Ray, your Genius Kit has arrived: let's get started"
+    assert "install the Brightblocks app" in content["body"]
+    assert "Numbers game" in content["body"]
+    assert content["url"] == "https://brightblocks.example/start/genius-kit"
+    excluded = {x.experience_id: x.policy for x in step19.excluded}
+    assert excluded["review-request"] == "conditions.not_met"
+    # and on another placement it is not offered
+    elsewhere = offered(d, arrived, "email", placement="newsletter")
+    assert "onboarding-email" not in ids(elsewhere)
+    assert {x.experience_id: x.policy for x in elsewhere.excluded}["onboarding-email"] == (
+        "placement.other"
+    )
+
+    # 20. a few days after delivery: a thank you and a review request
+    now = START + timedelta(days=10)
+    delivered = ev("Order Delivered", 3, now, product_id="genius-kit")
     step20 = offered(d, ray(now, "adoption", delivered, purchased=True), "email")
     assert ids(step20) == ["review-request"]
 

@@ -21,14 +21,11 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests._server import ADMIN_TOKEN, WRITE_KEY, free_port
-from tests.e2e._app import AppServer
+from tests._server import ADMIN_TOKEN, free_port
+from tests.e2e._app import AppServer, segment_client, start_waymark
 from tests.e2e._receivers import SmtpSink, WebhookSink
-from waymark.api.app import create_app
 from waymark.core.clock import FakeClock
-from waymark.core.settings import Secret, Settings, WriteKey
-from waymark.runtime.services import Services, build_services
-from waymark.store.duckdb.store import DuckDBStore
+from waymark.runtime.services import Services
 
 T = TypeVar("T")
 
@@ -180,8 +177,6 @@ def text_of(mail: EmailMessage) -> str:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    from segment.analytics import Client
-
     clock = FakeClock(START)
     smtp = SmtpSink().start()
     hooks = WebhookSink(HOOK_SECRET, clock.now).start()
@@ -196,24 +191,9 @@ def world(tmp_path: Path) -> Iterator[World]:
         name = target.upper().replace("-", "_")
         environ[f"WAYMARK_WEBHOOK_{name}_URL"] = f"{hooks.url}/{target}"
         environ[f"WAYMARK_WEBHOOK_{name}_SECRET"] = HOOK_SECRET
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        write_keys=(WriteKey(WRITE_KEY, "e2e"),),
-        admin_token=Secret(ADMIN_TOKEN),
-    )
-    store = DuckDBStore(settings.data_dir)
-    services = build_services(
-        settings, event_log=store.events, stores=store.features(), clock=clock, environ=environ
-    )
-    app = AppServer(create_app(services), port).start()
+    store, services, app = start_waymark(tmp_path / "data", clock, environ, port)
     errors: list[Exception] = []
-    sdk = Client(
-        WRITE_KEY,
-        host=app.url,
-        sync_mode=True,
-        max_retries=0,
-        on_error=lambda e, _: errors.append(e),
-    )
+    sdk = segment_client(app.url, errors)
     api = httpx.Client(
         base_url=app.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
     )
@@ -439,8 +419,16 @@ def test_seed_000_happy_journey_to_advocacy(world: World) -> None:
     onboarding = w.message(pid, "onboarding", "getting-started")
     assert onboarding["status"] == "sent", onboarding
     assert EMAIL in str(w.mail_of(onboarding)["To"])
-    # KNOWN GAP (reported): the catalog has no onboarding experience for email, and a placement
-    # only filters experiences that list placements, so decide picks the review request here.
+    assert onboarding["experience_id"] == "onboarding-email", onboarding
+    welcome = w.mail_of(onboarding)
+    assert str(welcome["Subject"]) == "Ray, your Genius Kit has arrived: let's get started"
+    welcome_text = text_of(welcome)
+    assert "Getting started with your Genius Kit" in welcome_text
+    assert "install the Brightblocks app" in welcome_text
+    assert "https://brightblocks.example/start/genius-kit" in welcome_text
+    # getting-started help, not the review request (that one waits a few days, step 20)
+    assert "review" not in welcome_text.lower()
+    assert "facebook.com/brightblocks/reviews" not in welcome_text
 
     # 20. Three days after delivery: thank-you and a review request.
     w.at(START + timedelta(days=10))

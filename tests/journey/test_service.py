@@ -190,3 +190,22 @@ def test_journeys_view_has_status_and_history() -> None:
     assert [t.to_stage for t in view.history] == ["evaluation", "purchase"]
     (later,) = service.journeys("a", as_of=T0 + timedelta(days=30))
     assert later.status == Status.STALLED
+
+
+def test_current_stages_are_the_states_stages(db: Database) -> None:
+    log = Log()
+    batch = [
+        log.track("Ad Clicked", 0),
+        log.track("Product Viewed", 1, product_id="g"),
+        log.track("Order Completed", 2, product_id="h"),
+    ]
+    for store in (None, DuckDBJourneyStore(db)):
+        service = JourneyService(SHIPPED, store=store)
+        service.observe(batch, ["p1", "p1", "p1"])
+        service.flush()
+        expected = {(s.model, s.product): s.stage for s in service.states("p1")}
+        assert service.current_stages("p1") == expected
+        assert ("hourglass", "g") in expected
+        again = JourneyService(SHIPPED, store=store)  # not loaded: read from the store
+        if store is not None:
+            assert again.current_stages("p1") == expected

@@ -142,8 +142,21 @@ def test_policy_gate_caps_count_what_was_sent() -> None:
     )
     sent.pop(0)
     assert gate.check(ok, "email", T, experience_id=None).action == "allow"
+    # pages the customer opens on the web are not contacts: they never count towards the cap
     sent.extend(Contact(channel="web", at=T - timedelta(hours=2 + i)) for i in range(3))
+    assert gate.check(ok, "email", T, experience_id=None).action == "allow"
+    sent.extend(Contact(channel="sms", at=T - timedelta(hours=2 + i)) for i in range(3))
     assert gate.check(ok, "email", T, experience_id=None).code == "cap.total"
+
+
+def test_policy_gate_reads_a_changed_catalog_policy_at_the_next_send() -> None:
+    current = [policy()]
+    sent = [Contact(channel="email", at=T - timedelta(hours=1))]
+    gate = PolicyGate(lambda: current[0], contacts=lambda pid, since: sent)
+    ok = view(consent={"email": True})
+    assert gate.check(ok, "email", T, experience_id=None).action == "allow"
+    current[0] = policy(channels={"email": Caps(day=1)})
+    assert gate.check(ok, "email", T, experience_id=None).code == "cap.channel"
 
 
 class Contexts:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from waymark.orchestrate.api import shipped_flows_dir
+
 
 def waymark(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -25,7 +27,9 @@ def waymark(*args: str) -> subprocess.CompletedProcess[str]:
 def test_check_the_shipped_flows_and_a_broken_one(tmp_path: Path) -> None:
     ok = waymark("flows", "check")
     assert ok.returncode == 0, ok.stderr
-    assert "10 flows" in ok.stdout
+    shipped = len(list(shipped_flows_dir().glob("*.yaml")))
+    assert f"{shipped} flows" in ok.stdout
+    assert "an account becomes sales-qualified" in ok.stdout
     assert "3d after event Order Delivered" in ok.stdout
     (tmp_path / "bad.yaml").write_text(
         "id: bad\ntrigger: {event: A}\nsteps:\n  - id: x\n    wait: soon\n"

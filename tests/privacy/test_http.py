@@ -2,65 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import time
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import pytest
 from starlette.testclient import TestClient
 
-from tests._server import WRITE_KEY
+from tests.privacy._people import ANN, AUTH, ZED, batch, profile_id_of, until
+from waymark.core.clock import FakeClock
+from waymark.runtime.rebuild import rebuild_derived
 from waymark.runtime.services import Services
-
-AUTH = {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()}
-ZED = {"user": "zed-7f3a91", "anon": "anon-zed-5c21", "email": "zed.erasable@example.org"}
-ANN = {"user": "ann-12ab", "anon": "anon-ann-99", "email": "ann.keeper@example.org"}
-
-
-def _batch(who: dict[str, str], tag: str) -> dict[str, Any]:
-    return {
-        "batch": [
-            {"type": "page", "anonymousId": who["anon"], "name": "Home", "messageId": f"{tag}1"},
-            {
-                "type": "identify",
-                "userId": who["user"],
-                "anonymousId": who["anon"],
-                "traits": {"email": who["email"], "name": f"name-of-{who['user']}"},
-                "messageId": f"{tag}2",
-            },
-            {
-                "type": "track",
-                "userId": who["user"],
-                "event": "Order Completed",
-                "properties": {"product_id": "kit-1", "revenue": 30},
-                "messageId": f"{tag}3",
-            },
-        ]
-    }
-
-
-def _profile_id(client: TestClient, headers: dict[str, str], email: str) -> str:
-    r = client.get("/api/v1/profiles/lookup", params={"email": email}, headers=headers)
-    assert r.status_code == 200, r.text
-    pid: str = r.json()["id"]
-    return pid
-
-
-def _until(check: Any, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def test_consent_put_get_reaches_identity(
     client: TestClient, services: Services, admin_headers: dict[str, str]
 ) -> None:
-    assert client.post("/v1/batch", json=_batch(ZED, "z"), headers=AUTH).status_code == 200
-    pid = _profile_id(client, admin_headers, ZED["email"])
+    assert client.post("/v1/batch", json=batch(ZED, "z"), headers=AUTH).status_code == 200
+    pid = profile_id_of(client, admin_headers, ZED["email"])
     url = f"/api/v1/profiles/{pid}/consent"
     r = client.put(url, json={"consent": {"email": True, "ads": False}}, headers=admin_headers)
     assert r.status_code == 200, r.text
@@ -68,19 +25,46 @@ def test_consent_put_get_reaches_identity(
     # the event is in the log, and identity (what decide and orchestrate read) has it
     assert any(e.event == "Consent Updated" for e in services.event_log.events_after(0))
     assert services.identity is not None
-    profile = _until(lambda: services.identity and services.identity.profile(pid).consent)
+    profile = until(lambda: services.identity and services.identity.profile(pid).consent)
     assert profile == {"ads": False, "email": True}
     r = client.put(url, json={"consent": {"email": False}, "source": "crm"}, headers=admin_headers)
-    view = _until(lambda: client.get(url, headers=admin_headers).json())
+    view = until(lambda: client.get(url, headers=admin_headers).json())
     assert view["consent"]["email"] is False
     newest = view["changes"][0]
     assert (newest["purpose"], newest["granted"], newest["source"]) == ("email", False, "crm")
     assert {(c["purpose"], c["source"]) for c in view["changes"]} >= {("ads", "api")}
 
 
+def test_segment_consent_shape_folds_into_the_profile(
+    client: TestClient, services: Services, admin_headers: dict[str, str]
+) -> None:
+    """A ``Consent Updated`` call with only ``properties.consent`` (Segment's shape)."""
+    assert client.post("/v1/batch", json=batch(ZED, "z"), headers=AUTH).status_code == 200
+    pid = profile_id_of(client, admin_headers, ZED["email"])
+    bare = {
+        "type": "track",
+        "userId": ZED["user"],
+        "event": "Consent Updated",
+        "properties": {"consent": {"email": False, "ads": True}},
+        "messageId": "z-bare-consent",
+    }
+    assert client.post("/v1/batch", json={"batch": [bare]}, headers=AUTH).status_code == 200
+    assert services.identity is not None
+    consent = until(lambda: services.identity and services.identity.profile(pid).consent)
+    assert consent == {"ads": True, "email": False}
+    # the same answer after a rebuild from the log
+    rebuild_derived(services)
+    assert services.identity.profile(pid).consent == {"ads": True, "email": False}
+    view = client.get(f"/api/v1/profiles/{pid}/consent", headers=admin_headers).json()
+    assert {(c["purpose"], c["granted"]) for c in view["changes"]} == {
+        ("email", False),
+        ("ads", True),
+    }
+
+
 def test_bad_consent_names_the_field(client: TestClient, admin_headers: dict[str, str]) -> None:
-    client.post("/v1/batch", json=_batch(ZED, "z"), headers=AUTH)
-    pid = _profile_id(client, admin_headers, ZED["email"])
+    client.post("/v1/batch", json=batch(ZED, "z"), headers=AUTH)
+    pid = profile_id_of(client, admin_headers, ZED["email"])
     url = f"/api/v1/profiles/{pid}/consent"
     r = client.put(url, json={"consent": {"fax": True}}, headers=admin_headers)
     assert r.status_code == 400
@@ -93,9 +77,9 @@ def test_bad_consent_names_the_field(client: TestClient, admin_headers: dict[str
 def test_export_holds_events_traits_identities_and_stages(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    client.post("/v1/batch", json=_batch(ZED, "z"), headers=AUTH)
-    client.post("/v1/batch", json=_batch(ANN, "a"), headers=AUTH)
-    pid = _profile_id(client, admin_headers, ZED["email"])
+    client.post("/v1/batch", json=batch(ZED, "z"), headers=AUTH)
+    client.post("/v1/batch", json=batch(ANN, "a"), headers=AUTH)
+    pid = profile_id_of(client, admin_headers, ZED["email"])
     doc = client.get(f"/api/v1/profiles/{pid}/export", headers=admin_headers).json()
     assert doc["profile_id"] == pid
     assert [e["message_id"] for e in doc["events"]] == ["z1", "z2", "z3"]
@@ -117,18 +101,12 @@ def _files_mentioning(data_dir: Path, needles: list[str]) -> dict[str, list[str]
     return found
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap (issue 10): since orchestration is wired into the server, flow runs and "
-    "timers for the person are written after the erasure sweep; erasure must cancel them and "
-    "quiesce writers before scrubbing",
-)
 def test_erasure_leaves_nothing_in_the_data_directory(
     client: TestClient, services: Services, admin_headers: dict[str, str]
 ) -> None:
-    client.post("/v1/batch", json=_batch(ZED, "z"), headers=AUTH)
-    client.post("/v1/batch", json=_batch(ANN, "a"), headers=AUTH)
-    pid = _profile_id(client, admin_headers, ZED["email"])
+    client.post("/v1/batch", json=batch(ZED, "z"), headers=AUTH)
+    client.post("/v1/batch", json=batch(ANN, "a"), headers=AUTH)
+    pid = profile_id_of(client, admin_headers, ZED["email"])
     client.put(
         f"/api/v1/profiles/{pid}/consent", json={"consent": {"email": True}}, headers=admin_headers
     )
@@ -140,7 +118,7 @@ def test_erasure_leaves_nothing_in_the_data_directory(
     r = client.delete(f"/api/v1/profiles/{pid}", headers=admin_headers)
     assert r.status_code == 202, r.text
     rid = r.json()["request_id"]
-    status = _until(
+    status = until(
         lambda: (
             s
             if (s := client.get(f"/api/v1/privacy/requests/{rid}", headers=admin_headers).json())[
@@ -156,13 +134,13 @@ def test_erasure_leaves_nothing_in_the_data_directory(
     assert client.get(f"/api/v1/profiles/{pid}", headers=admin_headers).status_code == 404
     assert _files_mentioning(data_dir, needles) == {}
     # the other person is untouched
-    assert _profile_id(client, admin_headers, ANN["email"])
+    assert profile_id_of(client, admin_headers, ANN["email"])
     assert _files_mentioning(data_dir, [ANN["email"]])
     # the tombstone (request log) has no personal data, and the admin view lists it
     listed = client.get("/api/v1/privacy/requests", headers=admin_headers).json()["requests"]
     assert [q["id"] for q in listed] == [rid]
     # their devices cannot re-create them...
-    again = {"batch": [dict(_batch(ZED, "y")["batch"][0])]}
+    again = {"batch": [dict(batch(ZED, "y")["batch"][0])]}
     assert client.post("/v1/batch", json=again, headers=AUTH).status_code == 200
     lookup = client.get(
         "/api/v1/profiles/lookup", params={"anonymous_id": ZED["anon"]}, headers=admin_headers
@@ -178,7 +156,7 @@ def test_erasure_leaves_nothing_in_the_data_directory(
         "messageId": "y-consent",
     }
     assert client.post("/v1/batch", json={"batch": [back]}, headers=AUTH).status_code == 200
-    assert _until(
+    assert until(
         lambda: (
             client.get(
                 "/api/v1/profiles/lookup",
@@ -188,3 +166,35 @@ def test_erasure_leaves_nothing_in_the_data_directory(
             == 200
         )
     )
+
+
+def test_request_log_flags_overdue_and_filters(
+    client: TestClient, services: Services, admin_headers: dict[str, str], clock: FakeClock
+) -> None:
+    client.post("/v1/batch", json=batch(ZED, "z"), headers=AUTH)
+    client.post("/v1/batch", json=batch(ANN, "a"), headers=AUTH)
+    privacy = services.privacy
+    assert privacy is not None
+    zed = privacy.open_request("export", profile_id_of(client, admin_headers, ZED["email"]))
+    clock.advance(timedelta(days=10))
+    ann = privacy.open_request("export", profile_id_of(client, admin_headers, ANN["email"]))
+    url = "/api/v1/privacy/requests"
+
+    def listed(**query: str) -> tuple[list[tuple[str, bool]], int]:
+        r = client.get(url, params=query, headers=admin_headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return [(q["id"], q["overdue"]) for q in body["requests"]], body["overdue"]
+
+    assert listed() == ([(ann.id, False), (zed.id, False)], 0)
+    clock.advance(timedelta(days=21))  # zed's is 31 days old, past the 30-day deadline
+    assert listed() == ([(ann.id, False), (zed.id, True)], 1)
+    assert listed(overdue="true") == ([(zed.id, True)], 1)
+    assert listed(overdue="false") == ([(ann.id, False)], 0)
+    assert listed(status="pending", overdue="true") == ([(zed.id, True)], 1)
+    assert listed(status="completed") == ([], 0)
+    one = client.get(f"{url}/{zed.id}", headers=admin_headers).json()
+    assert one["overdue"] is True and one["status"] == "pending"
+    r = client.get(url, params={"status": "lost"}, headers=admin_headers)
+    assert r.status_code == 400 and r.json()["field"] == "status"
+    assert client.get(url, params={"overdue": "maybe"}, headers=admin_headers).status_code == 400

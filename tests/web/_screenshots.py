@@ -3,8 +3,9 @@
     .venv/bin/python -m tests.web._screenshots [--customers 1500]
 
 Starts a server with the dashboard on a fresh data directory, streams ``waymark simulate``'s
-population through the tracking API (the Segment SDK), then saves the main pages with Debian's
-chromium into docs/screenshots/.
+population through the tracking API (the Segment SDK), lets a website ask decide for its
+customers' pages and report views and clicks (so the catalog view has recent performance), then
+saves the main pages with Debian's chromium into docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -56,9 +57,34 @@ def main() -> None:
                 profiles = client.get("/api/v1/profiles", params={"query": "a", "limit": 200})
                 ranked = sorted(profiles.json()["profiles"], key=lambda p: -p["event_count"])
                 shown = next((p for p in ranked[:40] if _full_story(client, p["id"])), ranked[0])
+                _website_visits(server, client, [p for p in ranked if p.get("user_id")])
+                counted = client.get("/api/v1/activity/audiences").elapsed.total_seconds()
+                print(f"audiences counted in {counted:.2f} s")
             shoot(server, shown)
         finally:
             server.stop()
+
+
+def _website_visits(
+    server: DashboardServer, client: httpx.Client, profiles: list[dict[str, str]]
+) -> None:
+    """What a website does on each page view: ask decide for the page's content, then report
+    what was seen and (every fourth offer, a made-up but steady rate) clicked."""
+    feedback: list[dict[str, object]] = []
+    for i, profile in enumerate(profiles):
+        for channel in ("web", "ads"):
+            body = {"profile": {"id": profile["id"]}, "channel": channel, "count": 2}
+            answer = client.post("/api/v1/decide", json=body).json()
+            for k, offered in enumerate(answer.get("experiences", ())):
+                props = {"decision_id": answer["decision_id"], "experience_id": offered["id"]}
+                events = ["Experience Viewed"] + (
+                    ["Experience Clicked"] if (i + k) % 4 == 0 else []
+                )
+                feedback += [
+                    {"type": "track", "userId": profile["user_id"], "event": e, "properties": props}
+                    for e in events
+                ]
+    server.send(feedback)
 
 
 def _full_story(client: httpx.Client, profile_id: str) -> bool:
@@ -95,6 +121,8 @@ def shoot(server: DashboardServer, customer: dict[str, str]) -> None:
         page.screenshot(path=str(SCREENSHOTS / "customer-360.png"))
         for name in ("catalog", "flows", "audiences"):
             page.goto(f"{server.url}/#/{name}")
+            # a hash change is no load: wait for the new page's table before the loading marks
+            page.locator(f"table.{name}-table").wait_for()
             settle(page)
             page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), clip=_clip(900))
         browser.close()

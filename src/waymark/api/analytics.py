@@ -28,7 +28,7 @@ from waymark.analytics.errors import AnalyticsUnavailable
 from waymark.api._deps import services
 from waymark.api._io import decode_body, json_response
 from waymark.api._openapi import Param, endpoint
-from waymark.api.events import query_int, query_time
+from waymark.api.events import query_flag, query_int, query_time
 from waymark.core.errors import ValidationError
 
 TAGS = ("analytics",)
@@ -58,12 +58,7 @@ def _period(request: Request) -> Literal["week", "month"]:
 
 
 def _flag(request: Request, name: str) -> bool:
-    value = (request.query_params.get(name) or "false").lower()
-    if value in ("1", "true", "yes"):
-        return True
-    if value in ("0", "false", "no"):
-        return False
-    raise ValidationError(f"{name} is true or false, got {value!r}", field=name)
+    return query_flag(request, name) or False
 
 
 @endpoint(

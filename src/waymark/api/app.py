@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from waymark.api import (
     accounts,
+    activity,
     analytics,
     decide,
     events,
@@ -20,8 +21,10 @@ from waymark.api import (
     health,
     importing,
     journeys,
+    preferences,
     privacy,
     profiles,
+    scores,
     tracking,
 )
 from waymark.api._errors import on_http_error, on_unexpected, on_waymark_error
@@ -39,9 +42,12 @@ ROUTE_MODULES = (
     profiles,
     analytics,
     flows,
+    activity,
     journeys,
     privacy,
     accounts,
+    preferences,
+    scores,
     web,
 )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -54,7 +55,8 @@ class NextBestAction(msgspec.Struct):
     """What the agent should offer or say, best first, each with its reason."""
 
 
-def _decider(request: Request) -> Decider:
+def decider_for(request: Request) -> Decider:
+    """The server's decider, or ``decide.unavailable`` when it runs without one."""
     decider = services(request).decide
     if decider is None:
         raise DecideUnavailable("decisions are not set up on this server")
@@ -78,7 +80,7 @@ def _offered(decision: Decision) -> list[Offered]:
 async def post_decide(request: Request) -> Response:
     body = await decode_body(request, DecideBody)
     svc = services(request)
-    decision = _decider(request).decide_for(
+    decision = decider_for(request).decide_for(
         body.profile,
         DecideRequest(channel=body.channel, placement=body.placement, count=body.count),
         now=svc.clock.now(),
@@ -97,7 +99,7 @@ async def post_decide(request: Request) -> Response:
     extra_statuses={404: "No such decision"},
 )
 async def get_decision(request: Request) -> Response:
-    return json_response(_decider(request).decision(request.path_params["id"]))
+    return json_response(decider_for(request).decision(request.path_params["id"]))
 
 
 def _limit(request: Request) -> int:
@@ -124,12 +126,17 @@ def _limit(request: Request) -> int:
 )
 async def get_audience(request: Request) -> Response:
     q = request.query_params
-    page = _decider(request).audience(
-        request.path_params["name"],
-        now=services(request).clock.now(),
-        cursor=q.get("cursor"),
-        limit=_limit(request),
-        default_region=q.get("region") or None,
+    decider, limit = decider_for(request), _limit(request)
+    now = services(request).clock.now()
+    # a page walks the profiles: off the event loop, so other requests go on meanwhile
+    page = await run_in_threadpool(
+        lambda: decider.audience(
+            request.path_params["name"],
+            now=now,
+            cursor=q.get("cursor"),
+            limit=limit,
+            default_region=q.get("region") or None,
+        )
     )
     return json_response(page)
 
@@ -153,7 +160,7 @@ async def get_next_best_action(request: Request) -> Response:
     raw_count = q.get("count") or "3"
     if not raw_count.isdigit():
         raise ValidationError("count must be a whole number", field="count")
-    decision = _decider(request).decide_for(
+    decision = decider_for(request).decide_for(
         {"id": request.path_params["id"]},
         DecideRequest(channel=q.get("channel") or "call_centre", count=int(raw_count)),
         now=services(request).clock.now(),
@@ -180,7 +187,7 @@ async def get_next_best_action(request: Request) -> Response:
     tags=TAGS,
 )
 async def get_catalog(request: Request) -> Response:
-    return json_response(_decider(request).catalog.doc)
+    return json_response(decider_for(request).catalog.doc)
 
 
 async def _catalog_data(request: Request) -> tuple[Any, bool]:
@@ -203,7 +210,7 @@ async def _catalog_data(request: Request) -> tuple[Any, bool]:
     tags=TAGS,
 )
 async def put_catalog(request: Request) -> Response:
-    decider = _decider(request)
+    decider = decider_for(request)
     data, is_yaml = await _catalog_data(request)
     if is_yaml:
         # validate with file/line errors first, then store the same document
@@ -223,7 +230,7 @@ async def put_catalog(request: Request) -> Response:
     extra_statuses={404: "No such experience"},
 )
 async def get_experience(request: Request) -> Response:
-    return json_response(_decider(request).experience(request.path_params["id"]))
+    return json_response(decider_for(request).experience(request.path_params["id"]))
 
 
 @endpoint(
@@ -237,7 +244,7 @@ async def get_experience(request: Request) -> Response:
     params=[Param("id", "path", str, "experience id")],
 )
 async def put_experience(request: Request) -> Response:
-    decider = _decider(request)
+    decider = decider_for(request)
     data = await decode_body(request, dict[str, Any], max_bytes=CATALOG_BODY_LIMIT)
     experience_id = request.path_params["id"]
     if data.setdefault("id", experience_id) != experience_id:
@@ -256,7 +263,8 @@ async def put_experience(request: Request) -> Response:
     extra_statuses={404: "No such experience"},
 )
 async def delete_experience(request: Request) -> Response:
-    _decider(request).delete_experience(request.path_params["id"], at=services(request).clock.now())
+    now = services(request).clock.now()
+    decider_for(request).delete_experience(request.path_params["id"], at=now)
     return Response(status_code=204)
 
 

@@ -35,6 +35,19 @@ def query_int(request: Request, name: str, default: int, *, lo: int, hi: int) ->
     return value
 
 
+def query_flag(request: Request, name: str) -> bool | None:
+    """``true``/``false`` (or 1/0, yes/no); None when the parameter is not given."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    value = raw.lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    raise ValidationError(f"{name} is true or false, got {raw!r}", field=name)
+
+
 def query_time(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if not raw:

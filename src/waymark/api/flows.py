@@ -47,7 +47,7 @@ class Done(msgspec.Struct, frozen=True):
     ok: bool = True
 
 
-def _orchestrator(request: Request) -> Orchestrator:
+def orchestrator_for(request: Request) -> Orchestrator:
     orch = services(request).orchestrator
     if orch is None:
         raise OrchestrateUnavailable("orchestration is not set up on this server")
@@ -81,7 +81,7 @@ async def _record(request: Request, events: list[Event]) -> None:
     response=FlowList, auth="admin", tags=TAGS,
 )  # fmt: skip
 async def list_flows(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     return json_response(await run_in_threadpool(orch.flows))
 
 
@@ -96,7 +96,7 @@ async def list_flows(request: Request) -> Response:
     tags=TAGS,
 )
 async def put_flow(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     raw = await read_body(request, max_bytes=ADMIN_BODY_LIMIT)
     try:
         text = raw.decode("utf-8")
@@ -110,7 +110,7 @@ async def put_flow(request: Request) -> Response:
     tags=TAGS, params=[Param("id", "path", str, "flow id")], extra_statuses={404: "No such flow"},
 )  # fmt: skip
 async def get_flow(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     return json_response(await run_in_threadpool(orch.flow, request.path_params["id"]))
 
 
@@ -120,7 +120,7 @@ async def get_flow(request: Request) -> Response:
     extra_statuses={404: "No such flow", 409: "The flow comes from a file"},
 )  # fmt: skip
 async def delete_flow(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     await run_in_threadpool(orch.delete_flow, request.path_params["id"])
     return json_response(Done())
 
@@ -138,7 +138,7 @@ _LOG_PARAMS = [
     params=[Param("id", "path", str, "flow id"), *_LOG_PARAMS],
 )  # fmt: skip
 async def flow_messages(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     result = await run_in_threadpool(
         lambda: orch.messages(
             flow_id=request.path_params["id"],
@@ -159,7 +159,7 @@ async def flow_messages(request: Request) -> Response:
     params=[Param("id", "path", str, "profile id"), *_LOG_PARAMS],
 )
 async def profile_messages(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     result = await run_in_threadpool(
         lambda: orch.messages(
             profile_id=request.path_params["id"],
@@ -177,7 +177,7 @@ async def profile_messages(request: Request) -> Response:
     params=[Param("limit", "query", int, "at most this many (1-1000, default 100)")],
 )  # fmt: skip
 async def dead_letters(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     limit = query_int(request, "limit", 100, lo=1, hi=1000)
     return json_response(await run_in_threadpool(lambda: orch.dead_letters(limit=limit)))
 
@@ -191,7 +191,7 @@ async def dead_letters(request: Request) -> Response:
     response=InboxToken, auth="admin", tags=TAGS, params=[Param("id", "path", str, "profile id")],
 )  # fmt: skip
 async def inbox_token(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     pid = request.path_params["id"]
     return json_response(InboxToken(profile_id=pid, token=orch.inbox_token(pid)))
 
@@ -219,7 +219,7 @@ def _token(request: Request) -> str:
     ],
 )
 async def inbox(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     pid, token = request.path_params["id"], _token(request)
     limit = query_int(request, "limit", 50, lo=1, hi=200)
     result = await run_in_threadpool(lambda: orch.inbox(pid, token, limit=limit))
@@ -234,7 +234,7 @@ async def inbox(request: Request) -> Response:
             Param("token", "query", str, "the profile's inbox token", required=True)],
 )  # fmt: skip
 async def inbox_read(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     pid, mid, token = request.path_params["id"], request.path_params["message_id"], _token(request)
     await run_in_threadpool(orch.mark_read, pid, token, mid)
     return json_response(Done(), headers=_CORS)
@@ -249,7 +249,7 @@ async def inbox_read(request: Request) -> Response:
 )  # fmt: skip
 async def track_open(request: Request) -> Response:
     try:
-        orch = _orchestrator(request)
+        orch = orchestrator_for(request)
         events = await run_in_threadpool(orch.opened, request.path_params["token"])
         await _record(request, events)
     except WaymarkError:
@@ -264,7 +264,7 @@ async def track_open(request: Request) -> Response:
     extra_statuses={401: "Not a link Waymark signed"},
 )  # fmt: skip
 async def track_click(request: Request) -> Response:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     url, events = await run_in_threadpool(orch.clicked, request.path_params["token"])
     await _record(request, events)
     return RedirectResponse(url, status_code=302, headers=_NO_CACHE)
@@ -277,7 +277,7 @@ _UNSUBSCRIBED = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 
 
 async def _unsubscribe(request: Request) -> list[Event]:
-    orch = _orchestrator(request)
+    orch = orchestrator_for(request)
     events = await run_in_threadpool(orch.unsubscribed, request.path_params["token"])
     await _record(request, events)
     return events

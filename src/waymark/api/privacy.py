@@ -3,6 +3,8 @@ everything held about a person, erasure as a logged request, and the request log
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -13,15 +15,20 @@ from starlette.routing import BaseRoute
 from waymark.api._deps import services
 from waymark.api._io import decode_body, json_response
 from waymark.api._openapi import Param, endpoint
-from waymark.api.events import query_int
-from waymark.privacy.api import PrivacyService
+from waymark.api.events import query_flag, query_int
+from waymark.core.errors import ValidationError
+from waymark.privacy.api import PreferenceCentre, PrivacyService
 from waymark.privacy.contracts import (
+    REQUEST_STATUSES,
     ConsentUpdate,
     ConsentView,
     ErasureAccepted,
     ExportDocument,
+    PreferenceLink,
     PrivacyRequest,
     RequestList,
+    RequestStatus,
+    RevokedLinks,
 )
 from waymark.privacy.errors import PrivacyUnavailable
 from waymark.runtime.rebuild import rebuild_derived
@@ -32,7 +39,7 @@ _ID = Param("id", "path", str, "profile id")
 _NOT_FOUND = {404: "No such profile"}
 
 
-def _privacy(svc: Services) -> PrivacyService:
+def privacy_of(svc: Services) -> PrivacyService:
     if svc.privacy is None:
         raise PrivacyUnavailable("privacy controls are not set up on this server")
     return svc.privacy
@@ -49,7 +56,7 @@ def _privacy(svc: Services) -> PrivacyService:
     extra_statuses=_NOT_FOUND,
 )
 async def get_consent(request: Request) -> Response:
-    privacy = _privacy(services(request))
+    privacy = privacy_of(services(request))
     view = await run_in_threadpool(privacy.consent, request.path_params["id"])
     return json_response(view)
 
@@ -70,7 +77,7 @@ async def get_consent(request: Request) -> Response:
 )
 async def put_consent(request: Request) -> Response:
     svc = services(request)
-    privacy = _privacy(svc)
+    privacy = privacy_of(svc)
     body = await decode_body(request, ConsentUpdate)
     event = privacy.consent_change(request.path_params["id"], body.consent, source=body.source)
     await svc.committer.submit([event])
@@ -91,7 +98,7 @@ async def put_consent(request: Request) -> Response:
     extra_statuses=_NOT_FOUND,
 )
 async def export_profile(request: Request) -> Response:
-    privacy = _privacy(services(request))
+    privacy = privacy_of(services(request))
     document = await run_in_threadpool(privacy.export, request.path_params["id"])
     return json_response(document)
 
@@ -110,18 +117,22 @@ async def export_profile(request: Request) -> Response:
     extra_statuses=_NOT_FOUND,
 )
 async def erase_profile(request: Request) -> Response:
-    svc = services(request)
-    privacy = _privacy(svc)
-    profile_id = request.path_params["id"]
+    logged, task = await start_erasure(services(request), request.path_params["id"])
+    accepted = ErasureAccepted(request_id=logged.id, status=logged.status, due_at=logged.due_at)
+    response = json_response(accepted, status=202)
+    response.background = task
+    return response
+
+
+async def start_erasure(svc: Services, profile_id: str) -> tuple[PrivacyRequest, BackgroundTask]:
+    """Log an erasure request now; the task (run after the response) carries it out."""
+    privacy = privacy_of(svc)
     logged = await run_in_threadpool(privacy.open_request, "erasure", profile_id)
 
     def work() -> None:
         privacy.erase(logged.id, profile_id, rebuild=lambda: _rebuild(svc))
 
-    accepted = ErasureAccepted(request_id=logged.id, status=logged.status, due_at=logged.due_at)
-    response = json_response(accepted, status=202)
-    response.background = BackgroundTask(run_in_threadpool, work)
-    return response
+    return logged, BackgroundTask(run_in_threadpool, work)
 
 
 def _rebuild(svc: Services) -> None:
@@ -139,7 +150,7 @@ def _rebuild(svc: Services) -> None:
     extra_statuses={404: "No such request"},
 )
 async def get_request(request: Request) -> Response:
-    privacy = _privacy(services(request))
+    privacy = privacy_of(services(request))
     return json_response(privacy.request(request.path_params["id"]))
 
 
@@ -150,13 +161,94 @@ async def get_request(request: Request) -> Response:
     response=RequestList,
     auth="admin",
     tags=TAGS,
-    params=[Param("limit", "query", int, "at most this many (1-1000, default 100)")],
+    params=[
+        Param("status", "query", str, "only requests in this status (pending, completed, failed)"),
+        Param("overdue", "query", bool, "true: only overdue requests; false: only the others"),
+        Param("limit", "query", int, "at most this many (1-1000, default 100)"),
+    ],
 )
 async def list_requests(request: Request) -> Response:
-    privacy = _privacy(services(request))
+    privacy = privacy_of(services(request))
     limit = query_int(request, "limit", 100, lo=1, hi=1000)
-    return json_response(RequestList(requests=privacy.requests(limit=limit)))
+    status = _status(request)
+    overdue = query_flag(request, "overdue")
+    listed = await run_in_threadpool(
+        lambda: privacy.requests(status=status, overdue=overdue, limit=limit)
+    )
+    return json_response(listed)
+
+
+def _status(request: Request) -> RequestStatus | None:
+    raw = request.query_params.get("status")
+    if not raw:
+        return None
+    for status in REQUEST_STATUSES:
+        if raw == status:
+            return status
+    raise ValidationError(
+        f"status is one of {', '.join(REQUEST_STATUSES)}, got {raw!r}", field="status"
+    )
+
+
+@endpoint(
+    "POST",
+    "/api/v1/profiles/{id}/preference-link",
+    summary="A new signed link to the person's preference centre",
+    description="Every email Waymark sends carries one; support staff can send one by hand. "
+    "It works without login until it expires (WAYMARK_PREFERENCES_LINK_DAYS) or is revoked.",
+    response=PreferenceLink,
+    auth="admin",
+    tags=TAGS,
+    params=[_ID],
+    extra_statuses=_NOT_FOUND,
+)
+async def preference_link(request: Request) -> Response:
+    return await _on_links(request, PreferenceCentre.link, "id")
+
+
+@endpoint(
+    "POST",
+    "/api/v1/profiles/{id}/preference-links/revoke",
+    summary="Revoke every preference-centre link of the person issued until now",
+    response=RevokedLinks,
+    auth="admin",
+    tags=TAGS,
+    params=[_ID],
+    extra_statuses=_NOT_FOUND,
+)
+async def revoke_profile_links(request: Request) -> Response:
+    return await _on_links(request, PreferenceCentre.revoke_all, "id")
+
+
+@endpoint(
+    "POST",
+    "/api/v1/privacy/preference-links/{token_id}/revoke",
+    summary="Revoke one preference-centre link by its token id",
+    response=RevokedLinks,
+    auth="admin",
+    tags=TAGS,
+    params=[Param("token_id", "path", str, "the link's token id (from its issue)")],
+)
+async def revoke_link(request: Request) -> Response:
+    return await _on_links(request, PreferenceCentre.revoke, "token_id")
+
+
+async def _on_links(
+    request: Request, act: Callable[[PreferenceCentre, str], object], param: str
+) -> Response:
+    centre = privacy_of(services(request)).preferences
+    return json_response(await run_in_threadpool(act, centre, request.path_params[param]))
 
 
 def routes() -> list[BaseRoute]:
-    return [get_consent, put_consent, export_profile, erase_profile, get_request, list_requests]
+    return [
+        get_consent,
+        put_consent,
+        export_profile,
+        erase_profile,
+        get_request,
+        list_requests,
+        preference_link,
+        revoke_profile_links,
+        revoke_link,
+    ]

@@ -21,6 +21,7 @@ from waymark.cli import (
     profile,
     rebuild,
     report,
+    scores,
     serve,
     simulate,
 )
@@ -41,6 +42,7 @@ COMMAND_MODULES = (
     flows,
     privacy,
     accounts,
+    scores,
 )
 
 

@@ -10,10 +10,14 @@ import hmac
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import msgspec
 
 from waymark.core.errors import ConfigError
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8420"
+"""Where links in emails point when ``WAYMARK_PUBLIC_URL`` is not set (the default port)."""
 
 
 class Secret(str):
@@ -80,6 +84,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 def _equal(a: str, b: str) -> bool:
     # constant time, so write keys cannot be guessed byte by byte
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def parse_public_url(raw: str, *, field: str = "WAYMARK_PUBLIC_URL") -> str:
+    """The server's address as customers reach it (links in emails), without a trailing
+    slash; ``ConfigError`` naming the field unless it is an http(s) URL with a host."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"{field} must start with http:// or https:// and name a host, got {raw!r}",
+            field=field,
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{field} must not have a query or fragment, got {raw!r}", field=field)
+    return raw.rstrip("/")
+
+
+def parse_days(raw: str, *, field: str) -> timedelta:
+    """A positive number of days from the environment; ``ConfigError`` naming the field."""
+    try:
+        days = float(raw)
+    except ValueError:
+        raise ConfigError(f"{field} must be a number of days, got {raw!r}", field=field) from None
+    if not days > 0 or days > 36_500:
+        raise ConfigError(f"{field} must be between 0 and 36500 days, got {raw!r}", field=field)
+    return timedelta(days=days)
 
 
 def parse_write_keys(raw: str, *, field: str) -> tuple[WriteKey, ...]:

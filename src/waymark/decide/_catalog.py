@@ -253,7 +253,8 @@ def _compile(
         season_start=np.array([_mmdd(e.season.start if e.season else None) for e in exps]),
         season_end=np.array([_mmdd(e.season.end if e.season else None) for e in exps]),
         has_conditions=np.array(
-            [bool(e.conditions.traits or e.conditions.events) for e in exps], dtype=np.bool_
+            [bool(e.conditions.traits or e.conditions.events or e.conditions.scores) for e in exps],
+            dtype=np.bool_,
         ),
         value=np.array([e.value for e in exps], dtype=np.float64),
         lever=np.array([e.lever for e in exps], dtype=np.float64),

@@ -8,6 +8,7 @@ from typing import Final
 CODES: Final[tuple[str, ...]] = (
     "eligible",
     "placement.other",
+    "placement.not_requested",
     "date.outside_validity",
     "date.out_of_season",
     "stage.not_eligible",

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from waymark.decide.config import Conditions, EventCondition, TraitCondition
-from waymark.decide.contracts import RecentEvent
+from waymark.decide.config import Conditions, EventCondition, ScoreCondition, TraitCondition
+from waymark.decide.contracts import LeadScore, RecentEvent
 
 _MISSING = object()
 
@@ -79,11 +79,29 @@ def event_holds(cond: EventCondition, events: Sequence[RecentEvent], now: dateti
     return not found if cond.absent else found
 
 
+def matching_scores(cond: ScoreCondition, scores: Sequence[LeadScore]) -> list[LeadScore]:
+    return [
+        s
+        for s in scores
+        if s.subject == cond.subject
+        and (cond.product is None or s.product == cond.product)
+        and (cond.model is None or s.model == cond.model)
+        and (cond.min_score is None or s.score >= cond.min_score)
+        and (cond.label is None or s.label == cond.label)
+    ]
+
+
 def conditions_hold(
-    conds: Conditions, traits: Mapping[str, Any], events: Sequence[RecentEvent], now: datetime
+    conds: Conditions,
+    traits: Mapping[str, Any],
+    events: Sequence[RecentEvent],
+    now: datetime,
+    scores: Sequence[LeadScore] = (),
 ) -> bool:
-    return all(trait_holds(c, traits) for c in conds.traits) and all(
-        event_holds(c, events, now) for c in conds.events
+    return (
+        all(trait_holds(c, traits) for c in conds.traits)
+        and all(event_holds(c, events, now) for c in conds.events)
+        and all(matching_scores(c, scores) for c in conds.scores)
     )
 
 
@@ -98,10 +116,19 @@ def _ago(delta: timedelta) -> str:
 
 
 def explain_conditions(
-    conds: Conditions, traits: Mapping[str, Any], events: Sequence[RecentEvent], now: datetime
+    conds: Conditions,
+    traits: Mapping[str, Any],
+    events: Sequence[RecentEvent],
+    now: datetime,
+    scores: Sequence[LeadScore] = (),
 ) -> list[str]:
     """Plain-words clauses saying which conditions held (for the reason)."""
     clauses: list[str] = []
+    for s_cond in conds.scores:
+        for s in matching_scores(s_cond, scores)[:1]:
+            whose = "account" if s.subject == "account" else "lead"
+            named = f" ({s.label})" if s.label else ""
+            clauses.append(f"{whose} score {s.score:.0f} for {s.product}{named}")
     for ev_cond in conds.events:
         what = ev_cond.event
         if ev_cond.properties:

@@ -177,7 +177,9 @@ def decide(
                 entry,
                 model=model,
                 product_name=values["product_name"] or None,
-                clauses=explain_conditions(exp.conditions, ctx.traits, ctx.recent_events, ctx.now),
+                clauses=explain_conditions(
+                    exp.conditions, ctx.traits, ctx.recent_events, ctx.now, ctx.scores
+                ),
                 rank=int(rank_of[k]) + 1,
                 eligible=len(eligible),
             )

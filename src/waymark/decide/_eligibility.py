@@ -8,9 +8,7 @@ a vectorised operation over the channel's experiences.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -18,14 +16,10 @@ import numpy.typing as npt
 from waymark.decide._catalog import Bools, Catalog, ChannelView, Ints
 from waymark.decide._codes import CODE
 from waymark.decide._conditions import conditions_hold
-from waymark.decide.config import Caps, Policy
+from waymark.decide._contact import WINDOWS, check_contact, zone
+from waymark.decide.config import Policy
 from waymark.decide.contracts import DecisionContext
 
-_WINDOWS: Final = (
-    ("day", timedelta(days=1)),
-    ("week", timedelta(days=7)),
-    ("month", timedelta(days=30)),
-)
 Codes = npt.NDArray[np.int8]
 
 
@@ -38,14 +32,6 @@ class Customer:
     furthest: dict[str, Ints]
     purchased: Bools
     local_now: datetime
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name) if name else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        # an unknown zone must not block decisions; UTC is the documented fallback
-        return ZoneInfo("UTC")
 
 
 def customer_arrays(ctx: DecisionContext, catalog: Catalog) -> Customer:
@@ -64,34 +50,7 @@ def customer_arrays(ctx: DecisionContext, catalog: Catalog) -> Customer:
         furthest[pos.model][j] = max(cur, model.rank.get(pos.furthest or pos.stage, 0))
         if pos.purchased or pos.phase == "post_purchase":
             purchased[j] = True
-    return Customer(current, furthest, purchased, ctx.now.astimezone(_zone(ctx.timezone)))
-
-
-def _over_cap(counts: dict[str, int], caps: Caps) -> bool:
-    return any(
-        getattr(caps, name) is not None and counts[name] >= getattr(caps, name)
-        for name, _ in _WINDOWS
-    )
-
-
-def _in_quiet_hours(local: datetime, start: str, end: str) -> bool:
-    t = local.time()
-    a, b = time.fromisoformat(start), time.fromisoformat(end)
-    return a <= t < b if a <= b else (t >= a or t < b)
-
-
-def _window_counts(
-    ctx: DecisionContext, channel: str, counted: tuple[str, ...]
-) -> tuple[dict[str, int], dict[str, int]]:
-    total = {name: 0 for name, _ in _WINDOWS}
-    on_channel = dict(total)
-    for rec in ctx.contacts:
-        age = ctx.now - rec.at
-        for name, span in _WINDOWS:
-            if age < span:
-                total[name] += rec.channel in counted
-                on_channel[name] += rec.channel == channel
-    return total, on_channel
+    return Customer(current, furthest, purchased, ctx.now.astimezone(zone(ctx.timezone)))
 
 
 def _experience_cap_mask(ctx: DecisionContext, catalog: Catalog, idx: Ints) -> Bools:
@@ -103,7 +62,7 @@ def _experience_cap_mask(ctx: DecisionContext, catalog: Catalog, idx: Ints) -> B
             continue
         age = ctx.now - rec.at
         c = counts.setdefault(i, [0, 0, 0])
-        for k, (_, span) in enumerate(_WINDOWS):
+        for k, (_, span) in enumerate(WINDOWS):
             if age < span:
                 c[k] += 1
     for i, (d, w, m) in counts.items():
@@ -142,9 +101,14 @@ def exclusion_codes(
     def stop(code: str, failed: Bools | bool) -> None:
         codes[(codes == 0) & failed] = CODE[code]
 
-    if placement is not None and view.has_placements.any():
-        other = np.array([placement not in p for p in view.placements], dtype=np.bool_)
-        stop("placement.other", view.has_placements & other)
+    if view.has_placements.any():
+        # an experience made for named placements is shown only where it was made for: a
+        # request naming another placement, or none at all, does not get it
+        if placement is None:
+            stop("placement.not_requested", view.has_placements)
+        else:
+            other = np.array([placement not in p for p in view.placements], dtype=np.bool_)
+            stop("placement.other", view.has_placements & other)
     dated = catalog.date_codes(cust.local_now.date())
     if dated is not None:
         stop_codes = dated[idx]
@@ -170,28 +134,21 @@ def exclusion_codes(
         stop("suppress.consumed", np.array([e in ctx.consumed for e in view.ids], dtype=bool))
     if ctx.open_support_case and sup.support_case.enabled:
         stop("suppress.support_case", ~view.purpose_mask(sup.support_case.allow_purposes))
-    consent = ctx.consent.get(channel)
-    if consent is False or (consent is None and channel in policy.consent.required):
-        stop("consent.channel", True)
-    quiet = policy.contact.quiet_hours
-    if (
-        quiet is not None
-        and channel in quiet.channels
-        and _in_quiet_hours(cust.local_now, quiet.start, quiet.end)
-    ):
-        stop("contact.quiet_hours", True)
+    contact = check_contact(
+        policy,
+        channel=channel,
+        consent=ctx.consent.get(channel),
+        timezone=ctx.timezone,
+        now=ctx.now,
+        sent=ctx.contacts,
+    )
+    if contact.code is not None:
+        stop(contact.code, True)
     if ctx.contacts:
-        contact = policy.contact
-        total, on_channel = _window_counts(ctx, channel, contact.total_channels)
-        if channel in contact.total_channels:
-            stop("cap.total", _over_cap(total, contact.total))
-        channel_caps = contact.channels.get(channel)
-        if channel_caps is not None:
-            stop("cap.channel", _over_cap(on_channel, channel_caps))
         stop("cap.experience", _experience_cap_mask(ctx, catalog, idx))
     pending = np.flatnonzero((codes == 0) & view.has_conditions)
     for k in pending.tolist():
         exp = catalog.experiences[idx[k]]
-        if not conditions_hold(exp.conditions, ctx.traits, ctx.recent_events, ctx.now):
+        if not conditions_hold(exp.conditions, ctx.traits, ctx.recent_events, ctx.now, ctx.scores):
             codes[k] = CODE["conditions.not_met"]
     return codes

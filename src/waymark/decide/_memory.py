@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 import msgspec
 
-from waymark.decide.contracts import ContactRecord, Decision, DecisionContext
+from waymark.decide.contracts import (
+    CatalogPerformance,
+    ContactRecord,
+    Decision,
+    DecisionContext,
+    ExperiencePerformance,
+    GroupOutcomes,
+)
 from waymark.decide.ports import FeedbackKey, History
 
 
@@ -56,6 +64,50 @@ class MemoryDecisionLog:
         ]
         return History(contacts, frozenset(self._consumed.get(profile_id, ())))
 
+    def performance(self, *, since: datetime, until: datetime) -> CatalogPerformance:
+        # the reference backend: a plain walk over every decision, one counter per figure
+        window = {k: d for k, d in self._decisions.items() if since < d.at <= until}
+        considered: Counter[str] = Counter()
+        eligible: Counter[str] = Counter()
+        excluded: dict[str, Counter[str]] = {}
+        got: Counter[tuple[str, bool, str]] = Counter()
+        for d in window.values():
+            eligible.update(c.experience_id for c in d.candidates)
+            considered.update(
+                {c.experience_id for c in d.candidates} | {x.experience_id for x in d.excluded}
+            )
+            for x in d.excluded:
+                excluded.setdefault(x.experience_id, Counter())[x.policy] += 1
+            got.update((c.id, d.holdout, "chosen") for c in d.experiences)
+        for decision_id, experience_id, outcome in self._feedback:
+            fed = window.get(decision_id)
+            if fed is not None:
+                got[(experience_id, fed.holdout, outcome)] += 1
+
+        def group(e: str, holdout: bool) -> GroupOutcomes:
+            return GroupOutcomes(
+                **{k: got[(e, holdout, k)] for k in ("chosen", "viewed", "clicked", "converted")}
+            )
+
+        seen = sorted({*considered, *(e for e, _, _ in got)})
+        return CatalogPerformance(
+            since=since,
+            until=until,
+            decisions=len(window),
+            holdout_decisions=sum(d.holdout for d in window.values()),
+            experiences=tuple(
+                ExperiencePerformance(
+                    experience_id=e,
+                    considered=considered[e],
+                    eligible=eligible[e],
+                    excluded=dict(sorted(excluded.get(e, Counter()).items())),
+                    treated=group(e, False),
+                    holdout=group(e, True),
+                )
+                for e in seen
+            ),
+        )
+
     def __len__(self) -> int:
         return len(self._decisions)
 
@@ -98,6 +150,6 @@ class StaticContexts:
             return None
         return msgspec.structs.replace(ctx, now=now)
 
-    def contexts(self, now: datetime) -> Iterator[DecisionContext]:
+    def contexts(self, now: datetime, *, events: bool = True) -> Iterator[DecisionContext]:
         for pid in sorted(self._by_id):
             yield self._by_id[pid]

@@ -25,19 +25,25 @@ from waymark.decide._audience import normalise_email, normalise_phone, page, sha
 from waymark.decide._bandit import BanditState
 from waymark.decide._catalog import Catalog, build_catalog, load_catalog_text
 from waymark.decide._codes import CODES
+from waymark.decide._contact import WINDOWS as CONTACT_WINDOWS
+from waymark.decide._contact import ContactCheck, check_contact
 from waymark.decide._decide import decide
 from waymark.decide._feedback import feedback_from_batches, feedback_from_events, first_seen
 from waymark.decide._holdout import in_holdout
 from waymark.decide._memory import MemoryCatalogStore, MemoryDecisionLog, StaticContexts
 from waymark.decide._models import journey_stages
 from waymark.decide._rules import CHANNELS, Models
+from waymark.decide._sizes import AudienceTracker
 from waymark.decide._source import Source
 from waymark.decide.config import CatalogDoc, Experience, Policy
 from waymark.decide.contracts import (
     AudiencePage,
+    AudiencesActivity,
+    CatalogPerformance,
     DecideRequest,
     Decision,
     DecisionContext,
+    ExperiencePerformance,
     Feedback,
 )
 from waymark.decide.errors import (
@@ -53,9 +59,11 @@ from waymark.decide.ports import CatalogStore, ContextSource, DecisionLog
 
 __all__ = [
     "CODES",
+    "CONTACT_WINDOWS",
     "BanditState",
     "Catalog",
     "CatalogDoc",
+    "ContactCheck",
     "Decider",
     "Experience",
     "FeedbackProcessor",
@@ -64,6 +72,7 @@ __all__ = [
     "Policy",
     "StaticContexts",
     "build_catalog",
+    "check_contact",
     "in_holdout",
     "journey_stages",
     "load_catalog_text",
@@ -108,6 +117,7 @@ class Decider:
         self._rng = rng if rng is not None else np.random.default_rng()
         # the generator and the counts are not thread-safe; decisions are short
         self._lock = threading.Lock()
+        self._audiences = AudienceTracker()
 
     @classmethod
     def open(
@@ -283,6 +293,15 @@ class Decider:
 
     # -- audiences -------------------------------------------------------------------------
 
+    def performance(self, *, now: datetime, days: int) -> CatalogPerformance:
+        """Each catalog experience's figures over the last ``days`` days (experiences nobody
+        was offered yet show zeros; ones since removed from the catalog come last)."""
+        found = self._log.performance(since=now - timedelta(days=days), until=now)
+        by_id = {e.experience_id: e for e in found.experiences}
+        current = [e.id for e in self._catalog.experiences]
+        rows = [by_id.pop(e, ExperiencePerformance(experience_id=e)) for e in current]
+        return msgspec.structs.replace(found, experiences=(*rows, *by_id.values()))
+
     def audience(
         self,
         name: str,
@@ -298,15 +317,33 @@ class Decider:
             raise UnknownAudience(f"no audience {name!r}")
         members, last = page(
             audience,
-            self._source().contexts(now),
+            self._source().contexts(now, events=False),
             after=_decode_cursor(cursor),
             limit=limit,
             default_region=default_region,
         )
+        if last is None:
+            self._audiences.exported(name, now)
         return AudiencePage(
             audience=name,
             members=tuple(members),
             next_cursor=None if last is None else _encode_cursor(last),
+        )
+
+    def audiences(self, *, now: datetime, days: int) -> AudiencesActivity:
+        """Every audience's size now (counted at most every few seconds, one pass over the
+        profiles for all of them; blocking, so call it off an event loop), the members who
+        joined and left in the last ``days`` days, and its last export."""
+        source = self._source()
+        audiences = self._catalog.doc.audiences
+        count = self._audiences.count(
+            audiences, lambda: source.contexts(now, events=False), now=now
+        )
+        since = now - timedelta(days=days)
+        return AudiencesActivity(
+            counted_at=count.at,
+            since=since,
+            audiences=tuple(self._audiences.activity(audiences, count, since=since)),
         )
 
     def audience_names(self) -> list[str]:

@@ -68,9 +68,22 @@ class EventCondition(_Doc, frozen=True):
     """True: the condition holds when there is no such event (in the window)."""
 
 
+class ScoreCondition(_Doc, frozen=True):
+    """A lead score (``waymark.scoring``): holds when some score of the subject (for the
+    product, when given) reaches ``min_score`` and carries ``label``, when given. E.g.
+    ``{product: genius-kit, label: sales-qualified}`` or ``{subject: account, min_score: 50}``."""
+
+    product: str | None = None
+    subject: Literal["person", "account"] = "person"
+    model: str | None = None
+    min_score: float | None = None
+    label: str | None = None
+
+
 class Conditions(_Doc, frozen=True):
     traits: tuple[TraitCondition, ...] = ()
     events: tuple[EventCondition, ...] = ()
+    scores: tuple[ScoreCondition, ...] = ()
 
 
 class Season(_Doc, frozen=True):
@@ -96,7 +109,8 @@ class Experience(_Doc, frozen=True):
     products: tuple[str, ...] = ()
     """Products it is about; empty means brand-wide (all the customer's products count)."""
     placements: tuple[str, ...] = ()
-    """Empty: any placement on its channels."""
+    """Empty: any request on its channels, whatever placement it names. Listed: only requests
+    naming one of them (a request naming none does not get it)."""
     stages: dict[str, tuple[str, ...]] = {}
     """Model -> stages where it is eligible (the customer's current stage); empty: any."""
     conditions: Conditions = Conditions()

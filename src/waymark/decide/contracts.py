@@ -49,6 +49,16 @@ class ContactRecord(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
+class LeadScore(msgspec.Struct, frozen=True, kw_only=True):
+    """A lead score of the customer (``person``) or of an account they belong to."""
+
+    subject: Literal["person", "account"]
+    model: str
+    product: str
+    score: float
+    label: str | None = None
+
+
 class DecisionContext(msgspec.Struct, frozen=True, kw_only=True):
     """Everything a decision for one customer at one moment may look at."""
 
@@ -67,6 +77,7 @@ class DecisionContext(msgspec.Struct, frozen=True, kw_only=True):
     open_support_case: bool = False
     timezone: str | None = None
     """IANA zone name for quiet hours, e.g. ``Europe/London``; UTC when unknown."""
+    scores: tuple[LeadScore, ...] = ()
 
 
 class DecideRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -148,3 +159,57 @@ class AudiencePage(msgspec.Struct, frozen=True, kw_only=True):
     members: tuple[AudienceMember, ...]
     next_cursor: str | None = None
     """Pass as ``cursor`` to get the next page; ``None`` on the last page."""
+
+
+class GroupOutcomes(msgspec.Struct, frozen=True, kw_only=True):
+    """What one group (treated or holdout) got of an experience, and how it responded."""
+
+    chosen: int = 0
+    viewed: int = 0
+    clicked: int = 0
+    converted: int = 0
+
+
+class ExperiencePerformance(msgspec.Struct, frozen=True, kw_only=True):
+    """One experience over a window of decisions (feedback counts toward the decision's time)."""
+
+    experience_id: str
+    considered: int = 0
+    """Decisions on its channels that looked at it (eligible or excluded)."""
+    eligible: int = 0
+    """Decisions where it passed every policy and was ranked."""
+    excluded: dict[str, int] = {}
+    """Exclusion code -> decisions it stopped this experience in."""
+    treated: GroupOutcomes = GroupOutcomes()
+    holdout: GroupOutcomes = GroupOutcomes()
+
+
+class CatalogPerformance(msgspec.Struct, frozen=True, kw_only=True):
+    """Every experience's recent performance, from the decision log."""
+
+    since: datetime
+    until: datetime
+    decisions: int = 0
+    holdout_decisions: int = 0
+    experiences: tuple[ExperiencePerformance, ...] = ()
+
+
+class AudienceActivity(msgspec.Struct, frozen=True, kw_only=True):
+    """One audience: its size now and how it changed over a recent window."""
+
+    name: str
+    purpose: str
+    size: int
+    """Members with an e-mail or phone an ad platform can match (what an export sends)."""
+    added: int = 0
+    removed: int = 0
+    """Members who joined / left between counts in the window (counted since the server
+    started: sizes are counted on request, at most every few seconds)."""
+    last_export: datetime | None = None
+    """When the last page of an export of this audience was served."""
+
+
+class AudiencesActivity(msgspec.Struct, frozen=True, kw_only=True):
+    counted_at: datetime
+    since: datetime
+    audiences: tuple[AudienceActivity, ...] = ()

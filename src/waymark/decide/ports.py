@@ -11,7 +11,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol, runtime_checkable
 
-from waymark.decide.contracts import ContactRecord, Decision, DecisionContext, Outcome
+from waymark.decide.contracts import (
+    CatalogPerformance,
+    ContactRecord,
+    Decision,
+    DecisionContext,
+    Outcome,
+)
 
 FeedbackKey = tuple[str, str, Outcome]
 """(decision id, experience id, outcome)."""
@@ -46,6 +52,13 @@ class DecisionLog(Protocol):
         consumed (clicked or converted on), in one look-up."""
         ...
 
+    def performance(self, *, since: datetime, until: datetime) -> CatalogPerformance:
+        """Per experience seen in decisions made in ``(since, until]``: how often it was
+        considered, eligible, excluded (per code) and chosen, and the feedback on those
+        decisions, for treated and holdout customers apart. Experiences no decision in the
+        window saw are left out."""
+        ...
+
 
 @runtime_checkable
 class CatalogStore(Protocol):
@@ -66,6 +79,8 @@ class ContextSource(Protocol):
 
     def context(self, profile_id: str, now: datetime) -> DecisionContext | None: ...
 
-    def contexts(self, now: datetime) -> Iterator[DecisionContext]:
-        """Every profile's context, in profile id order (for audience exports)."""
+    def contexts(self, now: datetime, *, events: bool = True) -> Iterator[DecisionContext]:
+        """Every profile's context, in profile id order (for audience exports). ``events=False``
+        may leave ``recent_events`` empty: audiences do not read them, and reading every
+        profile's timeline is most of the cost."""
         ...

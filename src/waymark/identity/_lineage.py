@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -57,6 +55,11 @@ class Links:
         n_nodes = self.n_nodes
         if n_nodes == 0:
             return 0, np.zeros(0, np.int64)
+        # SciPy's graph module takes half a second to import; only a rebuild needs it, so every
+        # CLI command and server start does not pay for it.
+        from scipy.sparse import coo_matrix  # noqa: PLC0415
+        from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+
         linked = np.ones(len(self.r_ev), bool)
         linked[self.starts] = False
         src = self.first_node[self.group_of_row[linked]]

@@ -15,6 +15,7 @@ import msgspec
 
 from waymark.core.events import EVENT_TYPES, Event, EventType
 from waymark.ingest._channel import campaign_of, channel_of
+from waymark.ingest._consent import with_consent_traits
 from waymark.ingest.config import IngestLimits
 from waymark.ingest.contracts import Parsed, Rejection
 from waymark.ingest.errors import InvalidBody, InvalidMessage, MessageTooLarge
@@ -216,6 +217,8 @@ def normalise(
     if not traits and type_ == "identify" and isinstance(context.get("traits"), dict):
         # The RudderStack server SDKs send identify traits only in context.traits.
         traits = context["traits"]
+    if type_ == "track":
+        context = with_consent_traits(event_name, msg.properties or {}, context)
     campaign = campaign_of(context)
     return Event(
         message_id=message_id,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import msgspec
 
 from waymark.core.events import Event
+
+CONSENT_EVENT: Final = "Consent Updated"
+"""Segment's consent event; its ``properties.consent`` answers become ``consent_<purpose>``
+traits at ingest (see ``_consent``)."""
 
 
 class Rejection(msgspec.Struct, frozen=True):

@@ -192,6 +192,11 @@ class StreamingEngine:
         machines = self._profiles.get(survivor, [])
         return [s for machine in machines for s in machine.states(survivor)]
 
+    def stages(self, profile_id: str) -> list[tuple[str, str, str]]:
+        """(model, product, current stage) of every journey of a profile."""
+        machines = self._profiles.get(self.resolve(profile_id), [])
+        return [s for machine in machines for s in machine.stages()]
+
     def all_states(self) -> Iterator[JourneyState]:
         for profile_id, machines in self._profiles.items():
             for machine in machines:

@@ -166,6 +166,13 @@ class ProfileMachine:
         key.entered = key.last_current = ts
         key.level = level
 
+    def stages(self) -> list[tuple[str, str, str]]:
+        """(model, product, current stage) of the placed keys: the cheap read for features
+        that need only where a customer stands (lead scoring's labels), not the history."""
+        names = self.rules.names
+        model = self.rules.model.name
+        return [(model, p, names[key.stage]) for p, key in self.keys.items() if key.stage != NONE]
+
     def states(self, profile_id: str) -> list[JourneyState]:
         """The placed keys as contracts."""
         return [

@@ -78,6 +78,7 @@ __all__ = [
     "STATES_SCHEMA",
     "TRANSITIONS_SCHEMA",
     "EvidenceHit",
+    "EvidenceMatcher",
     "JourneyConfig",
     "JourneyEngine",
     "JourneyService",
@@ -138,11 +139,18 @@ class EvidenceHit(msgspec.Struct, frozen=True, kw_only=True):
     purchase: bool = False
 
 
-def evidence_of(model: JourneyModel, event: Event) -> list[EvidenceHit]:
-    """The evidence one event gives on a model, per product (empty when none)."""
-    out: list[EvidenceHit] = []
-    for hit in ModelMatcher(model).match(event):
-        out.append(
+class EvidenceMatcher:
+    """A model's evidence rules compiled once, for other features that weigh events by the
+    stage they are evidence of (lead scoring) without a second matcher."""
+
+    def __init__(self, model: JourneyModel) -> None:
+        self.model = model
+        self._matcher = ModelMatcher(model)
+
+    def __call__(self, event: Event) -> list[EvidenceHit]:
+        """The evidence one event gives, per product (empty when none)."""
+        model = self.model
+        return [
             EvidenceHit(
                 product=hit.product,
                 stages=tuple(s.name for i, s in enumerate(model.stages) if hit.mask >> i & 1),
@@ -151,8 +159,13 @@ def evidence_of(model: JourneyModel, event: Event) -> list[EvidenceHit]:
                 ),
                 purchase=hit.purchase,
             )
-        )
-    return out
+            for hit in self._matcher.match(event)
+        ]
+
+
+def evidence_of(model: JourneyModel, event: Event) -> list[EvidenceHit]:
+    """The evidence one event gives on a model, per product (empty when none)."""
+    return EvidenceMatcher(model)(event)
 
 
 def _view(model: JourneyModel, state: JourneyState, as_of: datetime) -> JourneyView:
@@ -332,6 +345,14 @@ class JourneyService:
                 return self._engine.states(profile_id)
             profile_id = self._engine.resolve(profile_id)
         return states_from_tables(*self._store.journeys(profile_id))
+
+    def current_stages(self, profile_id: str) -> dict[tuple[str, str], str]:
+        """(model, product) -> current stage, without building histories (read per event by
+        lead scoring)."""
+        with self._lock:
+            if self._store is None or self._engine.loaded(profile_id):
+                return {(m, p): stage for m, p, stage in self._engine.stages(profile_id)}
+        return {(s.model, s.product): s.stage for s in self.states(profile_id)}
 
     def journeys(self, profile_id: str, *, as_of: datetime | None = None) -> list[JourneyView]:
         """Per model and product: stage, furthest, since, status (as of now or ``as_of``),

@@ -85,6 +85,7 @@ class Deps:
     config: OrchestrateConfig
     rng: random.Random
     flows: Callable[[], FlowSet]
+    preference_link: Callable[[str], str] | None = None
 
 
 @dataclass(eq=False)
@@ -347,11 +348,7 @@ class Engine:
             product=context.get("product"),
             decided=decided,
             key=t.timer_id,
-            links=(
-                {"unsubscribe": unsubscribe_url(d.tokens, d.config.public_url, t.timer_id)}
-                if name == "email"
-                else {}
-            ),
+            links=self._links(name, t.timer_id, profile.profile_id),
             now=now,
         )
         try:
@@ -373,6 +370,16 @@ class Engine:
         )
         at.sends.append(_Send(t, at.flow, at.step, name, row, payload))
 
+    def _links(self, channel: str, key: str, profile_id: str) -> dict[str, str]:
+        """The links an email's templates see; the engine adds them to every email too."""
+        if channel != "email":
+            return {}
+        d = self._d
+        links = {"unsubscribe": unsubscribe_url(d.tokens, d.config.public_url, key)}
+        if d.preference_link is not None:
+            links["preferences"] = d.preference_link(profile_id)
+        return links
+
     def _payload(
         self, at: _At, send: SendSpec, ctx: dict[str, Any], profile: ProfileView
     ) -> dict[str, Any]:
@@ -387,6 +394,7 @@ class Engine:
                 tokens=d.tokens,
                 public_url=d.config.public_url,
                 key=key,
+                preferences=ctx["links"].get("preferences"),
             )
         if send.channel == "inbox":
             return _render.inbox_payload(at.flow, at.step, ctx)

@@ -89,6 +89,7 @@ class FlowSet:
         by_model: defaultdict[str, list[Flow]] = defaultdict(list)
         by_audience: defaultdict[str, list[Flow]] = defaultdict(list)
         by_trait: defaultdict[str, list[Flow]] = defaultdict(list)
+        by_label: defaultdict[str, list[Flow]] = defaultdict(list)
         calendars: list[Flow] = []
         for flow in self.all.values():
             if not flow.doc.enabled:
@@ -100,6 +101,8 @@ class FlowSet:
                 by_model[t.stage.model].append(flow)
             elif t.audience is not None:
                 by_audience[t.audience].append(flow)
+            elif t.score_label is not None:
+                by_label[t.score_label.label].append(flow)
             elif t.date is not None and t.date.trait is not None:
                 by_trait[t.date.trait].append(flow)
             elif t.date is not None:
@@ -111,6 +114,7 @@ class FlowSet:
         self.by_model = dict(by_model)
         self.by_audience = dict(by_audience)
         self.by_trait = dict(by_trait)
+        self.by_label = dict(by_label)
         self.calendars = tuple(calendars)
 
     def get(self, flow_id: str) -> Flow | None:

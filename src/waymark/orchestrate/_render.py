@@ -89,13 +89,18 @@ def email_payload(
     tokens: Tokens,
     public_url: str,
     key: str,
+    preferences: str | None = None,
 ) -> dict[str, Any]:
     text = _field(flow, step, "text", ctx)
     html = _field(flow, step, "html", ctx)
+    if html is not None and preferences is not None:
+        html = _with_footer(html, preferences)
     if html is not None and send.track:
         html = track_html(html, key=key, tokens=tokens, public_url=public_url)
     if text is None and html is not None:
         text = htmllib.unescape(_TAGS.sub("", html)).strip()
+    if preferences is not None and preferences not in (text or ""):
+        text = f"{(text or '').rstrip()}\n\n-- \n{PREFERENCES_TEXT}: {preferences}\n"
     return {
         "to": to,
         "subject": " ".join((_field(flow, step, "subject", ctx) or "").split()),
@@ -107,6 +112,26 @@ def email_payload(
     }
 
 
+PREFERENCES_TEXT = "Your data and email preferences"
+"""The footer every email carries, with the person's preference-centre link."""
+
+
+def _with_footer(html: str, url: str) -> str:
+    """The preference-centre link before ``</body>`` (or at the end), unless the template
+    placed ``links.preferences`` itself."""
+    if url in html:
+        return html
+    footer = (
+        f'<p style="font-size:12px;color:#555"><a href="{htmllib.escape(url)}">'
+        f"{PREFERENCES_TEXT}</a></p>"
+    )
+    found = list(_BODY_END.finditer(html))
+    if found:
+        at = found[-1].start()
+        return html[:at] + footer + html[at:]
+    return html + footer
+
+
 def unsubscribe_url(tokens: Tokens, public_url: str, key: str) -> str:
     return f"{public_url}/t/unsubscribe/{tokens.sign('unsubscribe', key)}"
 
@@ -114,11 +139,13 @@ def unsubscribe_url(tokens: Tokens, public_url: str, key: str) -> str:
 def track_html(html: str, *, key: str, tokens: Tokens, public_url: str) -> str:
     """Links through the signed click redirect, and the open pixel before ``</body>``."""
 
-    own = f"{public_url}/t/"
+    # the unsubscribe link is tracked by its own endpoint; the preference centre is not
+    # tracked at all (its link is the person's credential, not a campaign link)
+    own = (f"{public_url}/t/", f"{public_url}/preferences/")
 
     def click(m: re.Match[str]) -> str:
         url = htmllib.unescape(m.group(2))
-        if url.startswith(own):  # the unsubscribe link is tracked by its own endpoint
+        if url.startswith(own):
             return m.group(0)
         token = tokens.sign("click", key, url)
         return f'href="{public_url}/t/click/{token}"'

@@ -61,11 +61,12 @@ class TriggerKind:
 
     def check(self, doc: FlowDoc, ctx: RuleContext) -> Iterator[Finding]:
         t = doc.trigger
-        given = [k for k in ("event", "stage", "date", "audience") if getattr(t, k) is not None]
+        kinds = ("event", "stage", "date", "audience", "score_label")
+        given = [k for k in kinds if getattr(t, k) is not None]
         if len(given) != 1:
             yield (
                 ("trigger",),
-                "give exactly one of event, stage, date, audience"
+                f"give exactly one of {', '.join(kinds)}"
                 + (f" (got {', '.join(given)})" if given else ""),
             )
         if t.event is not None and not t.event.strip():

@@ -18,6 +18,7 @@ from waymark.orchestrate._flow import Flow, FlowSet
 from waymark.orchestrate._keys import calendar_timer, run_id, step_key
 from waymark.orchestrate.contracts import AudienceJoined, ProfileView
 from waymark.orchestrate.ports import NewRun, NewTimer
+from waymark.scoring.contracts import ScoreLabelChanged
 
 _encode = msgspec.json.Encoder().encode
 ProfileOf = Callable[[str], ProfileView | None]
@@ -267,6 +268,52 @@ def from_audience(
                         product=None,
                     )
                 )
+    return runs
+
+
+def from_label_changes(
+    changes: Iterable[ScoreLabelChanged], flows: FlowSet, *, get_profile: ProfileOf, now: datetime
+) -> list[NewRun]:
+    """Runs for lead-label crossings. The change's occurrence (subject, product, label and
+    crossing number) makes the run id, so a crossing replayed after a restart starts nothing
+    new and the sales system hears of it once."""
+    runs: list[NewRun] = []
+    profiles = _Profiles(get_profile)
+    for ch in changes:
+        if ch.new is None:
+            continue
+        for flow in flows.by_label.get(ch.new, ()):
+            spec = flow.doc.trigger.score_label
+            assert spec is not None
+            if (
+                spec.subject != ch.subject
+                or (spec.product is not None and spec.product != ch.product)
+                or (spec.model is not None and spec.model != ch.model)
+            ):
+                continue
+            fields = {
+                "subject": ch.subject,
+                "id": ch.id,
+                "account": ch.id if ch.subject == "account" else None,
+                "model": ch.model,
+                "product": ch.product,
+                "from": ch.old,
+                "to": ch.new,
+            }
+            scope = Scope(trigger=fields, product=ch.product, started_at=ch.at, now=now)
+            if not _passes(flow, ch.profile_id, scope, profiles):
+                continue
+            runs.append(
+                new_run(
+                    flow,
+                    ch.profile_id,
+                    ch.occurrence,
+                    ch.at,
+                    kind="score_label",
+                    trigger=fields,
+                    product=ch.product,
+                )
+            )
     return runs
 
 

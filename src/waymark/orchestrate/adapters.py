@@ -11,15 +11,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow.compute as pc
 
 from waymark.core.events import Event
 from waymark.core.ports import EventLog
-from waymark.decide.api import Decider, Policy
+from waymark.decide.api import CONTACT_WINDOWS, Decider, Policy, check_contact
 from waymark.decide.contracts import DecideRequest, DecisionContext
 from waymark.orchestrate.contracts import (
     ALLOW,
@@ -31,7 +30,6 @@ from waymark.orchestrate.contracts import (
 from waymark.orchestrate.ports import Contact
 
 _INSTANT = timedelta(microseconds=1)
-_WINDOWS = (("day", timedelta(days=1)), ("week", timedelta(days=7)), ("month", timedelta(days=30)))
 
 
 class LogProfiles:
@@ -108,73 +106,36 @@ class LogProfiles:
 
 class PolicyGate:
     """``ContactGate`` from a decide catalog ``Policy``. ``contacts(profile_id, since)`` gives
-    what was sent (``FlowStore.contacts``), so flows count towards the caps."""
+    what was sent (``FlowStore.contacts``), so flows count towards the caps. ``policy`` may be
+    a callable so a catalog changed through the admin API applies to the next send."""
 
     def __init__(
-        self, policy: Policy, *, contacts: Callable[[str, datetime], Sequence[Contact]]
+        self,
+        policy: Policy | Callable[[], Policy],
+        *,
+        contacts: Callable[[str, datetime], Sequence[Contact]],
     ) -> None:
-        self._policy = policy
+        self._policy = policy if callable(policy) else (lambda: policy)
         self._contacts = contacts
 
     def check(
         self, profile: ProfileView, channel: str, now: datetime, *, experience_id: str | None
     ) -> Verdict:
-        consent = profile.consent.get(channel)
-        if channel in self._policy.consent.required and consent is not True:
+        checked = check_contact(
+            self._policy(),
+            channel=channel,
+            consent=profile.consent.get(channel),
+            timezone=profile.timezone,
+            now=now,
+            sent=self._contacts(profile.profile_id, now - CONTACT_WINDOWS[-1][1]),
+        )
+        if checked.code is None:
+            return ALLOW
+        if checked.until is not None:
             return Verdict(
-                action="block", code="consent.channel", reason=f"no {channel} consent given"
+                action="defer", code=checked.code, reason=checked.reason, until=checked.until
             )
-        if consent is False:
-            return Verdict(
-                action="block", code="consent.channel", reason=f"{channel} consent withdrawn"
-            )
-        quiet = self._quiet_until(profile, channel, now)
-        if quiet is not None:
-            return Verdict(
-                action="defer", code="contact.quiet_hours", reason="quiet hours", until=quiet
-            )
-        return self._caps(profile, channel, now)
-
-    def _quiet_until(self, profile: ProfileView, channel: str, now: datetime) -> datetime | None:
-        qh = self._policy.contact.quiet_hours
-        if qh is None or channel not in qh.channels:
-            return None
-        try:
-            zone = ZoneInfo(profile.timezone or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("UTC")
-        local = now.astimezone(zone)
-        start, end = _hhmm(qh.start), _hhmm(qh.end)
-        t = local.time()
-        inside = (start <= t < end) if start < end else (t >= start or t < end)
-        if not inside:
-            return None
-        day = local.date() if t < end else local.date() + timedelta(days=1)
-        return datetime.combine(day, end, tzinfo=zone)
-
-    def _caps(self, profile: ProfileView, channel: str, now: datetime) -> Verdict:
-        contact = self._policy.contact
-        sent = self._contacts(profile.profile_id, now - timedelta(days=30))
-        for code, caps, counted in (
-            ("cap.total", contact.total, sent),
-            (
-                "cap.channel",
-                contact.channels.get(channel),
-                [c for c in sent if c.channel == channel],
-            ),
-        ):
-            if caps is None:
-                continue
-            for name, window in _WINDOWS:
-                limit = getattr(caps, name)
-                if limit is not None and sum(1 for c in counted if c.at > now - window) >= limit:
-                    return Verdict(action="block", code=code, reason=f"{limit} per {name} reached")
-        return ALLOW
-
-
-def _hhmm(text: str) -> time:
-    hh, mm = text.split(":")
-    return time(int(hh), int(mm))
+        return Verdict(action="block", code=checked.code, reason=checked.reason)
 
 
 class Contexts(Protocol):

@@ -14,9 +14,11 @@ import asyncio
 import logging
 import random
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from waymark.core.events import Event
 from waymark.journey.api import SHIPPED_MODELS, load_model
 from waymark.journey.contracts import StageChanged
 from waymark.orchestrate import _triggers
+from waymark.orchestrate._activity import flows_activity
 from waymark.orchestrate._durations import format_duration
 from waymark.orchestrate._engine import SOURCE, Deps, Engine
 from waymark.orchestrate._flow import Flow, FlowSet, Target
@@ -45,6 +48,7 @@ from waymark.orchestrate.config import OrchestrateConfig, RetryPolicy
 from waymark.orchestrate.contracts import (
     AudienceJoined,
     FlowList,
+    FlowsActivity,
     FlowSummary,
     Inbox,
     MessageList,
@@ -60,6 +64,7 @@ from waymark.orchestrate.ports import (
     NewRun,
     Profiles,
 )
+from waymark.scoring.contracts import ScoreLabelChanged
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -153,11 +158,18 @@ class Orchestrator:
         environ: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
         stages: Mapping[str, tuple[str, ...]] | None = None,
+        preference_link: Callable[[str], str] | None = None,
     ) -> None:
+        """``preference_link``: the URL of a profile's preference centre, put in every email
+        (privacy's signed links; without it emails carry only the unsubscribe link)."""
         self._store = store
         self._profiles = profiles
         self._clock = clock
         self.config = config or OrchestrateConfig()
+        # erased people: no run starts for them in this process again (after a restart they
+        # are unknown to identity, so no trigger finds them)
+        self._forgotten: set[str] = set()
+        self._firing = threading.RLock()  # a cycle, or an erasure that must not overlap one
         self._ctx = _context(self.config.flows_dir, environ or {}, stages)
         self._tokens = Tokens(self._secret())
         self._flows = self._load()
@@ -177,6 +189,7 @@ class Orchestrator:
                 config=self.config,
                 rng=rng or random.Random(),
                 flows=lambda: self._flows,
+                preference_link=preference_link,
             )
         )
         self.scheduler = Scheduler(fire=self.fire, next_due=store.next_due, clock=clock)
@@ -250,6 +263,7 @@ class Orchestrator:
             get_profile=lambda pid: self._profiles.get(pid, now),
             now=now,
         )
+        runs = self._not_forgotten(runs)
         last = max(self._checkpoint, *(e.seq for e in events))
         if exits:
             self._store.cancel_runs(exits, status="exited", reason="exit_on event", at=now)
@@ -272,6 +286,14 @@ class Orchestrator:
         )
         return self._start(runs, now)
 
+    def on_label_changes(self, changes: Sequence[ScoreLabelChanged]) -> int:
+        """Start the runs lead-label crossings trigger; returns how many started."""
+        now = self._clock.now()
+        runs = _triggers.from_label_changes(
+            changes, self._flows, get_profile=lambda pid: self._profiles.get(pid, now), now=now
+        )
+        return self._start(runs, now)
+
     def on_audience_joined(self, joins: Sequence[AudienceJoined]) -> int:
         now = self._clock.now()
         runs = _triggers.from_audience(
@@ -279,7 +301,13 @@ class Orchestrator:
         )
         return self._start(runs, now)
 
-    def _start(self, runs: Sequence[NewRun], now: datetime) -> int:
+    def _not_forgotten(self, runs: list[NewRun]) -> list[NewRun]:
+        if not self._forgotten:
+            return runs
+        return [r for r in runs if r.profile_id not in self._forgotten]
+
+    def _start(self, runs: list[NewRun], now: datetime) -> int:
+        runs = self._not_forgotten(runs)
         if not runs:
             return 0
         started = self._store.start_runs(runs, at=now)
@@ -290,7 +318,24 @@ class Orchestrator:
 
     def fire(self, limit: int | None = None) -> int:
         """Run one batch of due steps now (the scheduler calls this; tests may too)."""
-        return self._engine.fire(limit)
+        with self._firing:
+            return self._engine.fire(limit)
+
+    # -- erasure --------------------------------------------------------------------------------
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No cycle runs inside: a cycle already planned would otherwise write the rows of a
+        person an erasure has just removed."""
+        with self._firing:
+            yield
+
+    def forget(self, profile_ids: Sequence[str]) -> dict[str, int]:
+        """Cancel and delete the runs, timers, messages and inbox of these profiles, and start
+        no run for them from now on. Returns rows removed per table."""
+        with self._firing:
+            self._forgotten.update(profile_ids)
+            return self._store.forget(profile_ids)
 
     def run_due(self) -> int:
         """Run every step due at the clock's current time; returns how many ran."""
@@ -318,6 +363,20 @@ class Orchestrator:
                 _summary(f, runs.get(f.id, {}), messages.get(f.id, {}))
                 for f in sorted(self._flows.all.values(), key=lambda f: f.id)
             ]
+        )
+
+    def activity(self, *, now: datetime, days: int) -> FlowsActivity:
+        """Every flow's runs and messages over the last ``days`` days."""
+        since = now - timedelta(days=days)
+        runs, messages = self._store.activity(since=since, until=now)
+        current, _ = self._store.counts()
+        return flows_activity(
+            self._flows.all.values(),
+            runs=runs,
+            messages=messages,
+            active={f: by.get("active", 0) for f, by in current.items()},
+            since=since,
+            until=now,
         )
 
     def flow(self, flow_id: str) -> FlowSummary:
@@ -495,6 +554,10 @@ def _describe_trigger(flow: Flow) -> str:
         parts = [f"enter {s.enter}" if s.enter else "", f"leave {s.leave}" if s.leave else ""]
         moves = " and ".join(p for p in parts if p) or "any stage change"
         text = f"{moves} on {s.model}" + (f" for {s.product}" if s.product else "")
+    elif t.score_label is not None:
+        sl = t.score_label
+        whose = "an account" if sl.subject == "account" else "a lead"
+        text = f"{whose} becomes {sl.label}" + (f" for {sl.product}" if sl.product else "")
     elif t.date is not None and t.date.every_year is not None:
         text = f"every year on {t.date.every_year} at {t.date.at} {t.date.timezone}"
     elif t.date is not None:

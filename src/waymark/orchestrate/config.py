@@ -15,7 +15,7 @@ from typing import Any, Literal
 import msgspec
 
 from waymark.core.errors import ConfigError
-from waymark.core.settings import Secret
+from waymark.core.settings import DEFAULT_PUBLIC_URL, Secret, parse_public_url
 from waymark.orchestrate._durations import parse_duration
 
 Op = Literal["eq", "ne", "in", "not_in", "exists", "missing", "gt", "gte", "lt", "lte"]
@@ -75,8 +75,21 @@ class DateTrigger(_Doc, frozen=True, kw_only=True):
     timezone: str = "UTC"
 
 
+class ScoreLabelTrigger(_Doc, frozen=True, kw_only=True):
+    """A lead-score label reached (``waymark.scoring``): "became sales-qualified". The run is
+    the person's (for an account: its first member by id); ``trigger.account`` names the
+    account. Once per crossing: a label lost and reached again starts a new run."""
+
+    label: str
+    subject: Literal["person", "account"] = "person"
+    product: str | None = None
+    """Only for this product (default: any product)."""
+    model: str | None = None
+
+
 class Trigger(_Doc, frozen=True, kw_only=True):
-    """What starts a run. Exactly one of ``event``, ``stage``, ``date``, ``audience``."""
+    """What starts a run. Exactly one of ``event``, ``stage``, ``date``, ``audience``,
+    ``score_label``."""
 
     event: str | None = None
     """An event label: a track event name (``Order Shipped``) or ``page: <name>``."""
@@ -84,6 +97,7 @@ class Trigger(_Doc, frozen=True, kw_only=True):
     date: DateTrigger | None = None
     audience: str | None = None
     """Joining this audience (fed by the runtime from decide's audiences)."""
+    score_label: ScoreLabelTrigger | None = None
     where: tuple[Condition, ...] = ()
     delay: str | None = None
     """Start this long after the trigger, e.g. ``3d`` after ``Order Delivered``."""
@@ -204,7 +218,7 @@ class OrchestrateConfig(msgspec.Struct, frozen=True, kw_only=True):
     from the start). None: email sends are recorded as skipped (channel not configured)."""
     email_from: str = "Waymark <waymark@localhost>"
     """``WAYMARK_EMAIL_FROM``: the sender address, optionally with a display name."""
-    public_url: str = "http://127.0.0.1:8420"
+    public_url: str = DEFAULT_PUBLIC_URL
     """``WAYMARK_PUBLIC_URL``: the server's address as customers reach it (tracking links)."""
     tracking_secret: Secret | None = None
     """``WAYMARK_TRACKING_SECRET``: signs tracking, unsubscribe and inbox tokens; when unset
@@ -226,12 +240,7 @@ class OrchestrateConfig(msgspec.Struct, frozen=True, kw_only=True):
         if raw := environ.get("WAYMARK_EMAIL_FROM"):
             values["email_from"] = raw
         if raw := environ.get("WAYMARK_PUBLIC_URL"):
-            if not raw.startswith(("http://", "https://")):
-                raise ConfigError(
-                    f"WAYMARK_PUBLIC_URL must start with http:// or https://, got {raw!r}",
-                    field="WAYMARK_PUBLIC_URL",
-                )
-            values["public_url"] = raw.rstrip("/")
+            values["public_url"] = parse_public_url(raw)
         if raw := environ.get("WAYMARK_TRACKING_SECRET"):
             values["tracking_secret"] = Secret(raw)
         if raw := environ.get("WAYMARK_STALE_AFTER"):

@@ -167,3 +167,34 @@ class DecidedContent(msgspec.Struct, frozen=True, kw_only=True):
     decision_id: str
     content: dict[str, str]
     reason: str = ""
+
+
+class StepActivity(msgspec.Struct, frozen=True, kw_only=True):
+    """A send step's messages settled in a window, by status (sent, failed, skipped, dead)."""
+
+    step_id: str
+    channel: str
+    messages: dict[str, int] = {}
+
+
+class FlowActivity(msgspec.Struct, frozen=True, kw_only=True):
+    """One flow over a recent window."""
+
+    id: str
+    name: str
+    enabled: bool
+    started: int = 0
+    """Runs that started in the window."""
+    ended: dict[str, int] = {}
+    """Runs that ended in the window, by how: done, exited, replaced, cancelled."""
+    active: int = 0
+    """Runs in progress now."""
+    steps: tuple[StepActivity, ...] = ()
+    dead_letters: int = 0
+    """Webhook messages given up on in the window (see ``/api/v1/webhooks/dead-letters``)."""
+
+
+class FlowsActivity(msgspec.Struct, frozen=True, kw_only=True):
+    since: datetime
+    until: datetime
+    flows: tuple[FlowActivity, ...] = ()

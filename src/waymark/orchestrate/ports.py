@@ -193,6 +193,11 @@ class FlowStore(Protocol):
         """End the active runs of these (flow id, profile id) pairs and drop their timers."""
         ...
 
+    def forget(self, profile_ids: Sequence[str]) -> dict[str, int]:
+        """Delete everything held for these profiles (an erasure): their runs and run ends,
+        timers and sends in flight, delivery log and inbox. Returns rows removed per table."""
+        ...
+
     def ensure_timers(self, timers: Sequence[NewTimer], *, at: datetime) -> None:
         """Add timers that are not there yet (calendar dates)."""
         ...
@@ -232,6 +237,13 @@ class FlowStore(Protocol):
 
     def counts(self) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
         """(runs by flow and status, messages by flow and status)."""
+        ...
+
+    def activity(
+        self, *, since: datetime, until: datetime
+    ) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], dict[str, int]]]:
+        """In ``(since, until]``: (runs by flow: ``started`` and ended by status; messages by
+        (flow, step) and status, counted when they settled)."""
         ...
 
     def inbox_add(self, rows: Sequence[InboxRow]) -> None:

@@ -11,7 +11,8 @@ from uuid import uuid4
 
 from waymark.core.events import Event
 from waymark.identity.contracts import Profile
-from waymark.privacy.contracts import CONSENT_EVENT, PURPOSES, ConsentChange
+from waymark.ingest.contracts import CONSENT_EVENT
+from waymark.privacy.contracts import PURPOSES, ConsentChange
 from waymark.privacy.errors import BadConsent
 
 SOURCE = "waymark-privacy"

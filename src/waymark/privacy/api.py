@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
 from uuid import uuid4
 
 import msgspec
@@ -23,18 +25,25 @@ from waymark.identity.api import IdentityService
 from waymark.identity.contracts import Profile
 from waymark.journey.api import JourneyService
 from waymark.privacy._consent import changes_of, check_consent, consent_event
+from waymark.privacy._links import PreferenceLinks
+from waymark.privacy._preferences import PreferenceCentre
 from waymark.privacy._suppress import SuppressingLog, Suppression, identifier_hash
 from waymark.privacy.config import PrivacyConfig
 from waymark.privacy.contracts import (
+    PURPOSES,
     ConsentView,
     ExportDocument,
     PrivacyRequest,
     RequestKind,
+    RequestList,
+    RequestStatus,
 )
 from waymark.privacy.errors import RequestNotFound
-from waymark.privacy.ports import PrivacyStore
+from waymark.privacy.ports import Messages, PrivacyStore, Writers
 
 __all__ = [
+    "PreferenceCentre",
+    "PreferenceLinks",
     "PrivacyConfig",
     "PrivacyService",
     "SuppressingLog",
@@ -56,7 +65,13 @@ class PrivacyService:
         suppression: Suppression,
         clock: Clock,
         config: PrivacyConfig | None = None,
+        writers: Writers | None = None,
+        links: PreferenceLinks,
+        messages: Messages | None = None,
     ) -> None:
+        """``writers``: what else writes a person's data (orchestration), held still while
+        an erasure runs. ``links`` issues and checks preference-centre links (orchestration
+        has the same object); ``messages`` lists what was sent to a person (the page)."""
         self._identity = identity
         self._journeys = journeys
         self._log = event_log
@@ -65,6 +80,15 @@ class PrivacyService:
         self._clock = clock
         self.config = config or PrivacyConfig()
         self._erasing = threading.Lock()  # one erasure (and its rebuild) at a time
+        self._writers: Writers = writers or _NoWriters()
+        self.preferences = PreferenceCentre(
+            links=links,
+            store=store,
+            identity=identity,
+            journeys=journeys,
+            messages=messages,
+            clock=clock,
+        )
 
     # -- consent -------------------------------------------------------------------------------
 
@@ -84,6 +108,10 @@ class PrivacyService:
         checked = check_consent(consent)
         profile = self._identity.profile(profile_id)
         return consent_event(profile, checked, source=source, now=self._clock.now())
+
+    def unsubscribe_all(self, profile_id: str, *, source: str) -> Event:
+        """Consent withdrawn for every purpose, as one ``Consent Updated`` event."""
+        return self.consent_change(profile_id, dict.fromkeys(PURPOSES, False), source=source)
 
     # -- export --------------------------------------------------------------------------------
 
@@ -131,10 +159,23 @@ class PrivacyService:
         found = self._store.request(request_id)
         if found is None:
             raise RequestNotFound(f"no privacy request {request_id!r}", request_id=request_id)
-        return found
+        return _flagged(found, self._clock.now())
 
-    def requests(self, *, limit: int = 100) -> list[PrivacyRequest]:
-        return self._store.requests(limit=limit)
+    def requests(
+        self,
+        *,
+        status: RequestStatus | None = None,
+        overdue: bool | None = None,
+        limit: int = 100,
+    ) -> RequestList:
+        """The request log, newest first, each flagged ``overdue`` when it is not completed
+        and past its due time; filtered by status and/or overdue."""
+        now = self._clock.now()
+        found = [_flagged(r, now) for r in self._store.requests(status=status, limit=None)]
+        if overdue is not None:
+            found = [r for r in found if r.overdue == overdue]
+        listed = found[:limit]
+        return RequestList(requests=listed, overdue=sum(r.overdue for r in listed))
 
     # -- erasure -------------------------------------------------------------------------------
 
@@ -164,11 +205,19 @@ class PrivacyService:
         # suppress first: from here on their devices cannot re-create them
         self._store.suppress(hashes)
         self.suppression.add(hashes)
-        counts = {"events": self._log.delete([e.seq for e in events])}
-        rebuild()
-        counts.update(self._store.erase(_needles(profile, events)))
-        self._store.scrub()
+        with self._writers.hold([profile.id, *profile.merged_ids]) as held:
+            counts = {"events": self._log.delete([e.seq for e in events]), **held}
+            rebuild()
+            for table, n in self._store.erase(_needles(profile, events)).items():
+                counts[table] = counts.get(table, 0) + n
+            self._store.scrub()
         return counts
+
+
+class _NoWriters:
+    @contextmanager
+    def hold(self, profile_ids: Sequence[str]) -> Iterator[dict[str, int]]:
+        yield {}
 
 
 def _needles(profile: Profile, events: list[Event]) -> list[str]:
@@ -178,6 +227,11 @@ def _needles(profile: Profile, events: list[Event]) -> list[str]:
     for event in events:
         found.update(v for v in (event.user_id, event.anonymous_id) if v)
     return sorted(found)
+
+
+def _flagged(request: PrivacyRequest, now: datetime) -> PrivacyRequest:
+    overdue = request.status != "completed" and now > request.due_at
+    return request if overdue == request.overdue else _replace(request, overdue=overdue)
 
 
 def _replace(request: PrivacyRequest, **changes: object) -> PrivacyRequest:

@@ -14,10 +14,11 @@ PURPOSES: Final[tuple[str, ...]] = ("email", "sms", "ads", "personalisation", "a
 """Consent keys: two channels, ads targeting, personalisation and analytics. They are the
 ``consent_<key>`` traits identity reads, so decide and orchestrate honour them at once."""
 
-CONSENT_EVENT: Final = "Consent Updated"
-
 RequestKind = Literal["erasure", "export"]
 RequestStatus = Literal["pending", "completed", "failed"]
+REQUEST_STATUSES: Final[tuple[RequestStatus, ...]] = ("pending", "completed", "failed")
+PREFERENCE_SOURCE: Final = "preference-centre"
+"""The source of consent changes made by the customer on the preference page."""
 
 
 class ConsentUpdate(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,10 +60,68 @@ class PrivacyRequest(msgspec.Struct, frozen=True, kw_only=True):
     counts: dict[str, int] = {}
     """Rows removed per store (events, profiles, decisions, messages...)."""
     error: str | None = None
+    overdue: bool = False
+    """Not completed and past ``due_at`` (worked out when read, from the clock)."""
 
 
 class RequestList(msgspec.Struct, frozen=True, kw_only=True):
     requests: list[PrivacyRequest]
+    overdue: int = 0
+    """How many of the listed requests are overdue."""
+
+
+class LinkClaims(msgspec.Struct, frozen=True, kw_only=True):
+    """What a preference-centre link carries (signed, not secret)."""
+
+    profile_id: str
+    issued_at: datetime
+    expires_at: datetime
+    token_id: str
+
+
+class PreferenceLink(msgspec.Struct, frozen=True, kw_only=True):
+    """A new preference-centre link (admin API; every email carries one)."""
+
+    url: str
+    token_id: str
+    expires_at: datetime
+
+
+class RevokedLinks(msgspec.Struct, frozen=True, kw_only=True):
+    profile_id: str | None = None
+    token_id: str | None = None
+    not_before: datetime | None = None
+    """Links of this profile issued before this time no longer work."""
+
+
+class MessageSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A message sent to the person, as the preference page lists it."""
+
+    channel: str
+    subject: str
+    status: str
+    at: datetime
+
+
+class StageView(msgspec.Struct, frozen=True, kw_only=True):
+    model: str
+    product: str
+    stage: str
+    since: datetime | None = None
+
+
+class PreferencesView(msgspec.Struct, frozen=True, kw_only=True):
+    """What the preference page shows the person about themselves."""
+
+    profile_id: str
+    identities: list[tuple[str, str]]
+    """(type, value), e.g. ("email", "kim@example.org")."""
+    traits: dict[str, Any]
+    consent: dict[str, bool]
+    """Every purpose; a purpose never answered shows as not granted."""
+    stages: list[StageView]
+    messages: list[MessageSummary]
+    expires_at: datetime
 
 
 class ErasureAccepted(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from waymark.core.errors import NotFound, ValidationError
+from typing import Literal
+
+from waymark.core.errors import AuthError, NotFound, ValidationError
+
+LinkProblem = Literal["malformed", "forged", "expired", "revoked", "gone", "form"]
 
 
 class BadConsent(ValidationError):
@@ -15,3 +19,14 @@ class RequestNotFound(NotFound):
 
 class PrivacyUnavailable(NotFound):
     code = "privacy.unavailable"
+
+
+class BadLink(AuthError):
+    """A preference-centre link that cannot be honoured; ``reason`` says why (the page tells
+    the customer, without any of their data)."""
+
+    code = "privacy.bad_link"
+
+    def __init__(self, message: str, *, reason: LinkProblem) -> None:
+        super().__init__(message, reason=reason)
+        self.reason: LinkProblem = reason

@@ -4,9 +4,11 @@ every other store for rows that name a person (to export them, then to erase the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
-from waymark.privacy.contracts import PrivacyRequest
+from waymark.privacy.contracts import MessageSummary, PrivacyRequest, RequestStatus
 
 
 class PrivacyStore(Protocol):
@@ -16,8 +18,10 @@ class PrivacyStore(Protocol):
 
     def request(self, request_id: str) -> PrivacyRequest | None: ...
 
-    def requests(self, *, limit: int = 100) -> list[PrivacyRequest]:
-        """Newest first."""
+    def requests(
+        self, *, status: RequestStatus | None = None, limit: int | None = 100
+    ) -> list[PrivacyRequest]:
+        """Newest first; only those with ``status`` when given; all when ``limit`` is None."""
         ...
 
     def suppressed(self) -> list[str]:
@@ -40,3 +44,30 @@ class PrivacyStore(Protocol):
     def scrub(self) -> None:
         """Make removed data unrecoverable from the files (rewrite freed space)."""
         ...
+
+    def revoke_link(self, token_id: str, *, at: datetime) -> None:
+        """One preference-centre link stops working."""
+        ...
+
+    def link_revoked(self, token_id: str) -> bool: ...
+
+    def set_links_not_before(self, profile_id: str, at: datetime) -> None:
+        """Every link of the profile issued before ``at`` stops working."""
+        ...
+
+    def links_not_before(self, profile_id: str) -> datetime | None: ...
+
+
+class Messages(Protocol):
+    def __call__(self, profile_id: str, *, limit: int) -> list[MessageSummary]:
+        """The messages most recently sent to the profile, newest first."""
+        ...
+
+
+class Writers(Protocol):
+    """The other writers of a person's data (orchestration's runs and sends, write-behind
+    logs). An erasure runs inside ``hold``: they are paused, have forgotten the profiles (and
+    start nothing new for them) and have written what they buffered, so the sweep that follows
+    is the last word. ``hold`` yields the rows it removed, per table."""
+
+    def hold(self, profile_ids: Sequence[str]) -> AbstractContextManager[dict[str, int]]: ...

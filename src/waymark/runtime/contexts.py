@@ -9,13 +9,14 @@ from typing import Any, Final, Protocol
 
 from waymark.core.events import Event
 from waymark.core.ports import EventLog
-from waymark.decide.contracts import DecisionContext, JourneyPosition, RecentEvent
+from waymark.decide.contracts import DecisionContext, JourneyPosition, LeadScore, RecentEvent
 from waymark.identity.api import IdentityService
 from waymark.identity.contracts import Profile
 from waymark.identity.errors import ProfileNotFound
 from waymark.journey.api import JourneyService
 from waymark.orchestrate.contracts import ProfileView, StagePosition
 from waymark.orchestrate.contracts import RecentEvent as FlowRecentEvent
+from waymark.scoring.api import ScoringService
 
 RECENT_EVENTS: Final = 50
 _SUPPORT_OPEN: Final = frozenset(
@@ -30,11 +31,17 @@ class ProfileContexts:
     """``decide.ports.ContextSource`` over the live identity graph and journey engine."""
 
     def __init__(
-        self, identity: IdentityService, journeys: JourneyService, event_log: EventLog
+        self,
+        identity: IdentityService,
+        journeys: JourneyService,
+        event_log: EventLog,
+        *,
+        scoring: ScoringService | None = None,
     ) -> None:
         self._identity = identity
         self._journeys = journeys
         self._log = event_log
+        self._scoring = scoring
 
     def resolve(self, reference: Mapping[str, str]) -> str | None:
         if "id" in reference:
@@ -45,7 +52,9 @@ class ProfileContexts:
                 return found
         return None
 
-    def context(self, profile_id: str, now: datetime) -> DecisionContext | None:
+    def context(
+        self, profile_id: str, now: datetime, *, events: bool = True
+    ) -> DecisionContext | None:
         try:
             profile = self._identity.profile(profile_id)
         except ProfileNotFound:
@@ -66,16 +75,18 @@ class ProfileContexts:
             )
             for view in self._journeys.journeys(profile.id, as_of=now)
         )
-        events = self._identity.timeline(profile.id, self._log, limit=RECENT_EVENTS)
+        timeline = (
+            self._identity.timeline(profile.id, self._log, limit=RECENT_EVENTS) if events else []
+        )
         recent = tuple(
             RecentEvent(name=e.label, at=e.timestamp, channel=e.channel, properties=e.properties)
-            for e in events
+            for e in timeline
             if e.timestamp <= now
         )
         zone = traits.get("timezone") or next(
             (
                 e.context.get("timezone")
-                for e in events
+                for e in timeline
                 if isinstance(e.context.get("timezone"), str)
             ),
             None,
@@ -90,11 +101,29 @@ class ProfileContexts:
             recent_events=recent,
             open_support_case=_support_case_open(recent),
             timezone=zone if isinstance(zone, str) else None,
+            scores=self._scores(profile.id, now),
         )
 
-    def contexts(self, now: datetime) -> Iterator[DecisionContext]:
+    def _scores(self, profile_id: str, now: datetime) -> tuple[LeadScore, ...]:
+        if self._scoring is None:
+            return ()
+        person = self._scoring.person_scores(profile_id, as_of=now)
+        accounts = self._scoring.account_scores(profile_id, as_of=now)
+        return tuple(
+            LeadScore(
+                subject="person", model=s.model, product=s.product, score=s.score, label=s.label
+            )
+            for s in person
+        ) + tuple(
+            LeadScore(
+                subject="account", model=s.model, product=s.product, score=s.score, label=s.label
+            )
+            for s in accounts
+        )
+
+    def contexts(self, now: datetime, *, events: bool = True) -> Iterator[DecisionContext]:
         for profile_id in self._identity.profile_ids():
-            ctx = self.context(profile_id, now)
+            ctx = self.context(profile_id, now, events=events)
             if ctx is not None:
                 yield ctx
 

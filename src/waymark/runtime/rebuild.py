@@ -1,7 +1,8 @@
 """Rebuild everything derived from the log: identity (vectorised components plus replay of
-conflicting ones), then journeys over the events with their final profiles, then decide's
-bandit counts, then accounts (group calls aggregated, journeys derived from the rebuilt
-members). Streaming resumes from the log's last seq afterwards."""
+conflicting ones), then journeys over the events with their final profiles, then accounts
+(group calls aggregated, journeys derived from the rebuilt members), then lead scores from the
+journeys' evidence (with the rebuilt memberships), then decide's bandit counts. Streaming
+resumes from the log's last seq afterwards."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class RebuildSummary(msgspec.Struct, frozen=True, kw_only=True):
     journey_transitions: int
     feedback_events: int
     accounts: int = 0
+    score_contributions: int = 0
     identity_seconds: float
     journeys_seconds: float
     total_seconds: float
@@ -39,6 +41,12 @@ def _placed(
         profiles = attach_profiles(batch, assignment)
         keep = pc.is_valid(profiles)
         yield batch.filter(keep), profiles.filter(keep)
+
+
+def _labelled(event_log: EventLog, until: int) -> Iterator[pa.RecordBatch]:
+    """The log's columns scoring names events by (its rules are on event and page names)."""
+    for batch in event_log.scan(until_seq=until):
+        yield batch.select(["seq", "type", "event", "name"])
 
 
 def rebuild_derived(
@@ -61,6 +69,12 @@ def rebuild_derived(
         accounts = services.accounts.rebuild(
             _placed(services.event_log, assignment, until), checkpoint=until
         )
+    scored = 0
+    if services.scoring is not None:
+        say("scoring: lead scores from the journeys' evidence")
+        scored = services.scoring.rebuild(
+            rebuilt.evidence, _labelled(services.event_log, until), checkpoint=until
+        )
     feedback = 0
     if services.decide is not None:
         say("decide: recounting feedback")
@@ -75,6 +89,7 @@ def rebuild_derived(
         journey_transitions=rebuilt.transitions.num_rows,
         feedback_events=feedback,
         accounts=accounts,
+        score_contributions=scored,
         identity_seconds=identity_done - started,
         journeys_seconds=journeys_done - identity_done,
         total_seconds=time.perf_counter() - started,

@@ -27,14 +27,24 @@ from waymark.orchestrate.adapters import DeciderDecisions, PolicyGate
 from waymark.orchestrate.api import Orchestrator
 from waymark.orchestrate.config import OrchestrateConfig
 from waymark.orchestrate.ports import FlowStore
-from waymark.privacy.api import PrivacyConfig, PrivacyService, SuppressingLog, Suppression
+from waymark.privacy.api import (
+    PreferenceLinks,
+    PrivacyConfig,
+    PrivacyService,
+    SuppressingLog,
+    Suppression,
+)
 from waymark.privacy.ports import PrivacyStore
 from waymark.runtime.committer import GroupCommitter
 from waymark.runtime.contexts import FlowProfiles, ProfileContexts, trait_values
 from waymark.runtime.pipeline import Pipeline
+from waymark.runtime.privacy_ports import ErasureWriters, FlowMessages
 from waymark.runtime.processing import DerivedState
 from waymark.runtime.sink import CommitSink
 from waymark.runtime.stats import IngestStats
+from waymark.scoring.api import ScoringService, scoring_config_for
+from waymark.scoring.contracts import ScoreLabelChanged
+from waymark.scoring.ports import ScoreStore
 
 
 @dataclass
@@ -55,6 +65,7 @@ class Services:
     sink: CommitSink | None = None
     privacy: PrivacyService | None = None
     accounts: AccountsService | None = None
+    scoring: ScoringService | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class FeatureStores:
     privacy: PrivacyStore | None = None
     """Without a privacy store there is no consent API, export, erasure or suppression."""
     accounts: AccountStore | None = None
+    scores: ScoreStore | None = None
 
 
 def build_services(
@@ -93,7 +105,15 @@ def build_services(
         traits_of=trait_values(identity),
         store=stores.accounts,
     )
-    contexts = ProfileContexts(identity, journeys, event_log)
+    scoring = ScoringService(
+        scoring_config_for(settings.data_dir, models),
+        identity=identity,
+        journeys=journeys,
+        store=stores.scores,
+        memberships=accounts,
+        clock=clock,
+    )
+    contexts = ProfileContexts(identity, journeys, event_log, scoring=scoring)
     decider = Decider.open(
         shipped_catalog(), log=stores.decisions, catalogs=stores.catalogs, contexts=contexts
     )
@@ -104,23 +124,25 @@ def build_services(
         accounts=accounts.stage_table,
     )
     pipeline = Pipeline(
-        [DerivedState(identity, journeys, accounts), FeedbackProcessor(decider, event_log)]
+        [
+            DerivedState(identity, journeys, accounts, scoring),
+            FeedbackProcessor(decider, event_log),
+        ]
     )
     stats = IngestStats()
-    privacy = _privacy(
-        stores.privacy,
-        identity=identity,
-        journeys=journeys,
-        event_log=event_log,
-        clock=clock,
-        environ=environ or {},
+    suppression = None if stores.privacy is None else Suppression(stores.privacy.suppressed())
+    privacy_config = PrivacyConfig.from_env(environ or {})
+    links = (
+        None
+        if stores.privacy is None
+        else PreferenceLinks.for_installation(settings.data_dir, clock=clock, config=privacy_config)
     )
     committed_to: EventLog = event_log
-    if privacy is not None and stores.privacy is not None:
+    if suppression is not None and stores.privacy is not None:
         # an erased person's identifiers are checked before anything reaches the log
         committed_to = SuppressingLog(
             event_log,
-            privacy.suppression,
+            suppression,
             # through the service each time: a rebuild replaces identity's engine
             lambda e: identity.extractor.identifiers(e),  # noqa: PLW0108
             on_lift=stores.privacy.unsuppress,
@@ -134,7 +156,8 @@ def build_services(
             store=flow_store,
             profiles=FlowProfiles(contexts, identity),
             gate=PolicyGate(
-                decider.catalog.doc.policy,
+                # read each time: the catalog can change through the admin API
+                lambda: decider.catalog.doc.policy,
                 contacts=lambda pid, since: flow_store.contacts(pid, since=since),
             ),
             sink=sink,
@@ -142,9 +165,25 @@ def build_services(
             config=OrchestrateConfig.from_env(environ or {}),
             decisions=DeciderDecisions(decider, contexts),
             environ=environ or {},
+            preference_link=None if links is None else links.url_for,
         )
         journeys.subscribe(_stage_listener(orchestrator))
+        scoring.subscribe(_label_listener(orchestrator))
         pipeline.processors.append(orchestrator)
+    privacy = None
+    if stores.privacy is not None and suppression is not None and links is not None:
+        privacy = PrivacyService(
+            identity=identity,
+            journeys=journeys,
+            event_log=event_log,
+            store=stores.privacy,
+            suppression=suppression,
+            clock=clock,
+            config=privacy_config,
+            writers=ErasureWriters(orchestrator, [stores.decisions]),
+            links=links,
+            messages=None if orchestrator is None else FlowMessages(orchestrator),
+        )
     return Services(
         settings=settings,
         clock=clock,
@@ -166,28 +205,7 @@ def build_services(
         sink=sink,
         privacy=privacy,
         accounts=accounts,
-    )
-
-
-def _privacy(
-    store: PrivacyStore | None,
-    *,
-    identity: IdentityService,
-    journeys: JourneyService,
-    event_log: EventLog,
-    clock: Clock,
-    environ: Mapping[str, str],
-) -> PrivacyService | None:
-    if store is None:
-        return None
-    return PrivacyService(
-        identity=identity,
-        journeys=journeys,
-        event_log=event_log,
-        store=store,
-        suppression=Suppression(store.suppressed()),
-        clock=clock,
-        config=PrivacyConfig.from_env(environ),
+        scoring=scoring,
     )
 
 
@@ -196,5 +214,14 @@ def _stage_listener(orchestrator: Orchestrator) -> Callable[[list[StageChanged]]
 
     def listen(changes: list[StageChanged]) -> None:
         orchestrator.on_stage_changes(changes)
+
+    return listen
+
+
+def _label_listener(orchestrator: Orchestrator) -> Callable[[list[ScoreLabelChanged]], None]:
+    """Lead-label changes ("became sales-qualified") start the flows they trigger."""
+
+    def listen(changes: list[ScoreLabelChanged]) -> None:
+        orchestrator.on_label_changes(changes)
 
     return listen

@@ -26,7 +26,13 @@ import pyarrow as pa
 
 from waymark.core.errors import StorageError
 from waymark.core.eventframe import to_naive_utc
-from waymark.decide.contracts import ContactRecord, Decision
+from waymark.decide.contracts import (
+    CatalogPerformance,
+    ContactRecord,
+    Decision,
+    ExperiencePerformance,
+    GroupOutcomes,
+)
 from waymark.decide.ports import FeedbackKey, History
 from waymark.store.duckdb._database import Database
 
@@ -321,6 +327,21 @@ class DuckDBDecisionLog:
             out.update({(d, e): stage for d, e, stage in rows})
         return {k: out[k] for k in keys if k in out}
 
+    def performance(self, *, since: datetime, until: datetime) -> CatalogPerformance:
+        self.flush()
+        window = {"since": to_naive_utc(since), "until": to_naive_utc(until)}
+        con = self._db.cursor()
+        totals = con.execute(_TOTALS, window).fetchone()
+        rows = con.execute(_PERFORMANCE, window).fetchall()
+        decisions, holdout = totals if totals is not None else (0, 0)
+        return CatalogPerformance(
+            since=since,
+            until=until,
+            decisions=decisions,
+            holdout_decisions=holdout,
+            experiences=_performance(rows),
+        )
+
     def _remember(self, profile_id: str, recent: _Recent) -> None:
         self._cache[profile_id] = recent
         while len(self._cache) > self._cache_size:
@@ -365,6 +386,69 @@ class DuckDBDecisionLog:
             ]
             self._remember(profile_id, _Recent(since, list(contacts), set(consumed)))
         return History(contacts, frozenset(consumed))
+
+
+_PERFORMANCE = """
+WITH d AS (
+    SELECT decision_id, holdout, body FROM decide_decisions
+    WHERE decided_at > $since AND decided_at <= $until
+),
+looked AS (
+    SELECT decision_id,
+           unnest(json_extract_string(body, '$.candidates[*].experience_id')) AS e,
+           NULL::VARCHAR AS code
+    FROM d
+    UNION ALL
+    SELECT decision_id,
+           unnest(json_extract_string(body, '$.excluded[*].experience_id')),
+           unnest(json_extract_string(body, '$.excluded[*].policy'))
+    FROM d
+)
+SELECT e, 'considered', NULL, NULL, count(DISTINCT decision_id) FROM looked GROUP BY e
+UNION ALL
+SELECT e, 'eligible', NULL, NULL, count(*) FROM looked WHERE code IS NULL GROUP BY e
+UNION ALL
+SELECT e, 'excluded', code, NULL, count(*) FROM looked WHERE code IS NOT NULL GROUP BY e, code
+UNION ALL
+SELECT o.experience_id, 'outcome', 'chosen', d.holdout, count(*)
+FROM decide_offers o JOIN d USING (decision_id) GROUP BY ALL
+UNION ALL
+SELECT f.experience_id, 'outcome', f.outcome, d.holdout, count(*)
+FROM decide_feedback f JOIN d USING (decision_id) GROUP BY ALL
+"""
+_TOTALS = """
+SELECT count(*), count(*) FILTER (WHERE holdout) FROM decide_decisions
+WHERE decided_at > $since AND decided_at <= $until
+"""
+
+
+def _performance(
+    rows: list[tuple[str, str, str | None, bool | None, int]],
+) -> tuple[ExperiencePerformance, ...]:
+    """Long rows (experience, figure, key, holdout, count) from ``_PERFORMANCE`` into one
+    record per experience (rows are aggregates: experiences x codes, never decisions)."""
+    figures: dict[str, dict[str, int]] = {}
+    excluded: dict[str, dict[str, int]] = {}
+    groups: dict[tuple[str, bool], dict[str, int]] = {}
+    for e, figure, key, holdout, n in rows:
+        if figure == "excluded" and key is not None:
+            excluded.setdefault(e, {})[key] = n
+        elif figure == "outcome" and key is not None:
+            groups.setdefault((e, bool(holdout)), {})[key] = n
+        else:
+            figures.setdefault(e, {})[figure] = n
+    seen = sorted({*figures, *excluded, *(e for e, _ in groups)})
+    return tuple(
+        ExperiencePerformance(
+            experience_id=e,
+            considered=figures.get(e, {}).get("considered", 0),
+            eligible=figures.get(e, {}).get("eligible", 0),
+            excluded=dict(sorted(excluded.get(e, {}).items())),
+            treated=GroupOutcomes(**groups.get((e, False), {})),
+            holdout=GroupOutcomes(**groups.get((e, True), {})),
+        )
+        for e in seen
+    )
 
 
 @dataclass

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from waymark.core.errors import StorageError
 from waymark.identity.ports import ALIASES, IDENTIFIERS, MERGES, PROFILES, Snapshot
+from waymark.store.duckdb._arrow import columns, insert_rows, set_checkpoint, table_exists
 from waymark.store.duckdb._database import Database
 
 _DDL = """
@@ -65,10 +66,6 @@ _TABLES = {
 }
 
 
-def _columns(schema: pa.Schema) -> str:
-    return ", ".join(f'"{name}"' for name in schema.names)  # "at" is a keyword
-
-
 class DuckDBProfileStore:
     """``waymark.identity.ports.ProfileStore`` on DuckDB."""
 
@@ -84,15 +81,7 @@ class DuckDBProfileStore:
         return self._db.cursor().sql(sql, params=params or {}).to_arrow_table()
 
     def _exists(self) -> bool:
-        row = (
-            self._db.cursor()
-            .execute(
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_name = 'identity_profiles'"
-            )
-            .fetchone()
-        )
-        return bool(row and row[0])
+        return table_exists(self._db, "identity_profiles")
 
     def _table(
         self, name: str, where: str = "", params: dict[str, object] | None = None
@@ -101,7 +90,7 @@ class DuckDBProfileStore:
         if self._db.read_only and not self._exists():
             return schema.empty_table()
         order = " ORDER BY pos" if name == "merges" else ""
-        got = self._read(f"SELECT {_columns(schema)} FROM {table} {where}{order}", params)
+        got = self._read(f"SELECT {columns(schema)} FROM {table} {where}{order}", params)
         return got.cast(schema) if got.schema != schema else got
 
     # -- writing -------------------------------------------------------------------------------
@@ -128,7 +117,7 @@ class DuckDBProfileStore:
                 finally:
                     con.unregister("_ids")
                 self._insert(con, changes)
-                self._set_checkpoint(con, checkpoint)
+                set_checkpoint(con, "identity_meta", checkpoint)
         except duckdb.Error as exc:
             raise StorageError(f"could not save identity state: {exc}") from None
 
@@ -138,26 +127,13 @@ class DuckDBProfileStore:
                 for table, _ in _TABLES.values():
                     con.execute(f"DELETE FROM {table}")
                 self._insert(con, snapshot)
-                self._set_checkpoint(con, checkpoint)
+                set_checkpoint(con, "identity_meta", checkpoint)
         except duckdb.Error as exc:
             raise StorageError(f"could not replace identity state: {exc}") from None
 
     def _insert(self, con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
         for field, (table, schema) in _TABLES.items():
-            rows: pa.Table = getattr(snapshot, field)
-            if rows.num_rows == 0:
-                continue
-            con.register("_rows", rows)
-            try:
-                con.execute(
-                    f"INSERT INTO {table} ({_columns(schema)}) SELECT {_columns(schema)} FROM _rows"
-                )
-            finally:
-                con.unregister("_rows")
-
-    def _set_checkpoint(self, con: duckdb.DuckDBPyConnection, checkpoint: int) -> None:
-        con.execute("DELETE FROM identity_meta WHERE key = 'checkpoint'")
-        con.execute("INSERT INTO identity_meta VALUES ('checkpoint', $c)", {"c": checkpoint})
+            insert_rows(con, table, schema, getattr(snapshot, field))
 
     # -- reading -------------------------------------------------------------------------------
 

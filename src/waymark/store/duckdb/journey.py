@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from waymark.core.errors import StorageError
 from waymark.journey.api import EVIDENCE_SCHEMA, STATES_SCHEMA, TRANSITIONS_SCHEMA
+from waymark.store.duckdb._arrow import columns, insert_rows, set_checkpoint, table_exists
 from waymark.store.duckdb._database import Database
 
 _DDL: Final = """
@@ -66,10 +67,6 @@ _TABLES: Final = (
 )
 
 
-def _columns(schema: pa.Schema) -> str:
-    return ", ".join(f'"{name}"' for name in schema.names)  # "at" is a keyword
-
-
 def _naive(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
 
@@ -109,7 +106,7 @@ class DuckDBJourneyStore:
                 finally:
                     con.unregister("_ids")
                 self._insert(con, (states, transitions, evidence))
-                self._set_checkpoint(con, checkpoint)
+                set_checkpoint(con, "journey_meta", checkpoint)
         except duckdb.Error as exc:
             raise StorageError(f"could not save journey state: {exc}") from None
 
@@ -121,37 +118,18 @@ class DuckDBJourneyStore:
                 for table, _ in _TABLES:
                     con.execute(f"DELETE FROM {table}")
                 self._insert(con, (states, transitions, evidence))
-                self._set_checkpoint(con, checkpoint)
+                set_checkpoint(con, "journey_meta", checkpoint)
         except duckdb.Error as exc:
             raise StorageError(f"could not replace journey state: {exc}") from None
 
     def _insert(self, con: duckdb.DuckDBPyConnection, tables: Sequence[pa.Table]) -> None:
         for (table, schema), rows in zip(_TABLES, tables, strict=True):
-            if rows.num_rows == 0:
-                continue
-            con.register("_rows", rows)
-            try:
-                con.execute(
-                    f"INSERT INTO {table} ({_columns(schema)}) SELECT {_columns(schema)} FROM _rows"
-                )
-            finally:
-                con.unregister("_rows")
-
-    def _set_checkpoint(self, con: duckdb.DuckDBPyConnection, checkpoint: int) -> None:
-        con.execute("DELETE FROM journey_meta WHERE key = 'checkpoint'")
-        con.execute("INSERT INTO journey_meta VALUES ('checkpoint', $c)", {"c": checkpoint})
+            insert_rows(con, table, schema, rows)
 
     # -- reading -------------------------------------------------------------------------------
 
     def _exists(self) -> bool:
-        row = (
-            self._db.cursor()
-            .execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'journey_states'"
-            )
-            .fetchone()
-        )
-        return bool(row and row[0])
+        return table_exists(self._db, "journey_states")
 
     def _read(
         self, sql: str, params: dict[str, object] | None = None, schema: pa.Schema | None = None
@@ -172,7 +150,7 @@ class DuckDBJourneyStore:
         if not profile_ids:
             return EVIDENCE_SCHEMA.empty_table()
         return self._read(
-            f"SELECT {_columns(EVIDENCE_SCHEMA)} FROM journey_evidence "
+            f"SELECT {columns(EVIDENCE_SCHEMA)} FROM journey_evidence "
             "WHERE list_contains($ids, profile_id) ORDER BY profile_id, ts, seq, pos",
             {"ids": list(profile_ids)},
             EVIDENCE_SCHEMA,
@@ -181,13 +159,13 @@ class DuckDBJourneyStore:
     def journeys(self, profile_id: str) -> tuple[pa.Table, pa.Table]:
         params: dict[str, object] = {"p": profile_id}
         states = self._read(
-            f"SELECT {_columns(STATES_SCHEMA)} FROM journey_states WHERE profile_id = $p "
+            f"SELECT {columns(STATES_SCHEMA)} FROM journey_states WHERE profile_id = $p "
             "ORDER BY model, product",
             params,
             STATES_SCHEMA,
         )
         transitions = self._read(
-            f"SELECT {_columns(TRANSITIONS_SCHEMA)} FROM journey_transitions "
+            f"SELECT {columns(TRANSITIONS_SCHEMA)} FROM journey_transitions "
             "WHERE profile_id = $p ORDER BY model, product, n",
             params,
             TRANSITIONS_SCHEMA,

@@ -413,6 +413,30 @@ class DuckDBFlowStore:
             self._end(con, ended, status, reason, _naive(at))
         return len(ended)
 
+    def forget(self, profile_ids: Sequence[str]) -> dict[str, int]:
+        if not profile_ids:
+            return {}
+        ids = list(profile_ids)
+        counts: dict[str, int] = {}
+        # children first: run ends and sends are found through the runs and timers they hang on
+        steps = (
+            ("orch_run_ends", "run_id IN (SELECT run_id FROM orch_runs WHERE {match})"),
+            ("orch_sending", "timer_id IN (SELECT timer_id FROM orch_timers WHERE {match})"),
+            ("orch_timers", "{match}"),
+            ("orch_runs", "{match}"),
+            ("orch_messages", "{match}"),
+            ("orch_inbox", "{match}"),
+        )
+        with self._write() as con:
+            for table, where in steps:
+                sql = f"DELETE FROM {table} WHERE " + where.format(
+                    match="list_contains($ids, profile_id)"
+                )
+                row = con.execute(sql, {"ids": ids}).fetchone()
+                if row and int(row[0]):
+                    counts[table] = int(row[0])
+        return counts
+
     # -- timers ---------------------------------------------------------------------------------
 
     def _insert_timers(
@@ -636,6 +660,30 @@ class DuckDBFlowStore:
         ):
             bucket = messages.setdefault(flow, {})
             bucket[status] = bucket.get(status, 0) + n
+        return runs, messages
+
+    def activity(
+        self, *, since: datetime, until: datetime
+    ) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], dict[str, int]]]:
+        window = [_naive(since), _naive(until)]
+        runs: dict[str, dict[str, int]] = {}
+        for flow, status, n in self._read(
+            """SELECT flow_id, 'started', count(*) FROM orch_runs
+               WHERE started_at > ? AND started_at <= ? GROUP BY ALL
+               UNION ALL
+               SELECT r.flow_id, e.status, count(*)
+               FROM orch_run_ends e JOIN orch_runs r USING (run_id)
+               WHERE e.ended_at > ? AND e.ended_at <= ? GROUP BY ALL""",
+            window + window,
+        ):
+            runs.setdefault(flow, {})[status] = n
+        messages: dict[tuple[str, str], dict[str, int]] = {}
+        for flow, step, status, n in self._read(
+            """SELECT flow_id, step_id, status, count(*) FROM orch_messages
+               WHERE updated_at > ? AND updated_at <= ? GROUP BY ALL""",
+            window,
+        ):
+            messages.setdefault((flow, step), {})[status] = n
         return runs, messages
 
     # -- inbox ----------------------------------------------------------------------------------

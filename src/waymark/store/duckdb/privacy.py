@@ -6,23 +6,24 @@ is covered without a change here. A row names the person when a text column equa
 needles or holds it as a quoted JSON string (``"value"``), so a short anonymous id does not
 match inside unrelated text.
 
-Deleted rows stay in DuckDB's freed blocks after a checkpoint; ``scrub`` fills every free
-block with random bytes and frees them again, so nothing of the person can be read back from
-the file.
+Deleted rows stay in DuckDB's freed blocks after a checkpoint; ``scrub`` rewrites every table
+(``_rewrite``, crash-safe) then fills every free block with random bytes and frees them again,
+so nothing of the person can be read back from the file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 import msgspec
 
 from waymark.core.eventframe import to_naive_utc
-from waymark.privacy.contracts import PrivacyRequest
+from waymark.privacy.contracts import PrivacyRequest, RequestStatus
 from waymark.store.duckdb._database import Database
+from waymark.store.duckdb._rewrite import BOOKKEEPING, SCRATCH, rewrite_all
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS privacy_requests (
@@ -31,8 +32,19 @@ _DDL = (
         body VARCHAR NOT NULL
     )""",
     "CREATE TABLE IF NOT EXISTS privacy_suppressed (digest VARCHAR PRIMARY KEY)",
+    # random token ids only; the per-profile table names the person, so an erasure sweeps it
+    """CREATE TABLE IF NOT EXISTS privacy_links_revoked (
+        token_id VARCHAR PRIMARY KEY, revoked_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS privacy_links_not_before (
+        profile_id VARCHAR PRIMARY KEY, not_before TIMESTAMP NOT NULL)""",
 )
-_OWN = ("privacy_requests", "privacy_suppressed", "events")
+_OWN = (
+    "privacy_requests",
+    "privacy_suppressed",
+    "privacy_links_revoked",
+    "events",
+    *BOOKKEEPING,
+)
 _TEXT = ("VARCHAR", "JSON")
 _encode = msgspec.json.encode
 _decoder = msgspec.json.Decoder(PrivacyRequest)
@@ -63,11 +75,17 @@ class DuckDBPrivacyStore:
         )
         return None if row is None else _decoder.decode(row[0])
 
-    def requests(self, *, limit: int = 100) -> list[PrivacyRequest]:
+    def requests(
+        self, *, status: RequestStatus | None = None, limit: int | None = 100
+    ) -> list[PrivacyRequest]:
+        # the status lives in the JSON body: the log is small (one row per request)
         rows = (
             self._db.cursor()
             .execute(
-                "SELECT body FROM privacy_requests ORDER BY received_at DESC, id LIMIT ?", [limit]
+                "SELECT body FROM privacy_requests "
+                "WHERE $status IS NULL OR json_extract_string(body, '$.status') = $status "
+                "ORDER BY received_at DESC, id LIMIT $limit",
+                {"status": status, "limit": limit},
             )
             .fetchall()
         )
@@ -90,6 +108,39 @@ class DuckDBPrivacyStore:
     def unsuppress(self, hashes: Sequence[str]) -> None:
         with self._db.transaction() as con:
             con.execute("DELETE FROM privacy_suppressed WHERE list_contains(?, digest)", [hashes])
+
+    # -- preference-centre links ---------------------------------------------------------------
+
+    def revoke_link(self, token_id: str, *, at: datetime) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO privacy_links_revoked VALUES (?, ?)",
+            [token_id, to_naive_utc(at)],
+        )
+
+    def link_revoked(self, token_id: str) -> bool:
+        row = (
+            self._db.cursor()
+            .execute("SELECT 1 FROM privacy_links_revoked WHERE token_id = ?", [token_id])
+            .fetchone()
+        )
+        return row is not None
+
+    def set_links_not_before(self, profile_id: str, at: datetime) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO privacy_links_not_before VALUES (?, ?)",
+            [profile_id, to_naive_utc(at)],
+        )
+
+    def links_not_before(self, profile_id: str) -> datetime | None:
+        row = (
+            self._db.cursor()
+            .execute(
+                "SELECT not_before FROM privacy_links_not_before WHERE profile_id = ?",
+                [profile_id],
+            )
+            .fetchone()
+        )
+        return None if row is None else row[0].replace(tzinfo=UTC)
 
     # -- the sweep -----------------------------------------------------------------------------
 
@@ -152,9 +203,9 @@ class DuckDBPrivacyStore:
     def scrub(self, *, max_rounds: int = 8) -> None:
         with self._db.write_lock:
             con = self._db.cursor()
-            self._rewrite(con)
+            rewrite_all(con)
             con.execute("CHECKPOINT")
-            con.execute("CREATE OR REPLACE TABLE privacy_scrub (b BLOB)")
+            con.execute(f"CREATE OR REPLACE TABLE {SCRATCH} (b BLOB)")
             for _ in range(max_rounds):
                 row = con.execute(
                     "SELECT free_blocks, block_size FROM pragma_database_size()"
@@ -163,31 +214,13 @@ class DuckDBPrivacyStore:
                     break
                 # random text compresses badly, so each row fills its share of a block
                 con.execute(
-                    "INSERT INTO privacy_scrub SELECT (random()::VARCHAR || random()::VARCHAR)"
+                    f"INSERT INTO {SCRATCH} SELECT (random()::VARCHAR || random()::VARCHAR)"
                     "::BLOB FROM range(?)",
                     [int(row[0]) * int(row[1]) // 16],
                 )
                 con.execute("CHECKPOINT")
-            con.execute("DROP TABLE privacy_scrub")
+            con.execute(f"DROP TABLE {SCRATCH}")
             con.execute("CHECKPOINT")
-
-    @staticmethod
-    def _rewrite(con: duckdb.DuckDBPyConnection) -> None:
-        """Copy every table out and back: a DELETE only marks rows, which stay readable in
-        their row group until that whole group goes; emptying the table drops the groups (and
-        the index entries), so the checkpoint after it frees their blocks for ``scrub``."""
-        tables = con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
-        ).fetchall()
-        for (table,) in tables:
-            # the copy is a real table, not a temporary one, so a crash between the steps
-            # leaves the rows in the file to restore from instead of losing them
-            con.execute(f'CREATE OR REPLACE TABLE _privacy_copy AS SELECT * FROM "{table}"')
-            con.execute(f'DELETE FROM "{table}"')
-            con.execute("CHECKPOINT")
-            con.execute(f'INSERT INTO "{table}" SELECT * FROM _privacy_copy')
-            con.execute("DROP TABLE _privacy_copy")
 
 
 def _quoted(needle: str) -> str:

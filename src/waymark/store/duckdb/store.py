@@ -11,6 +11,7 @@ from waymark.core.errors import StorageError, StoreLocked
 from waymark.core.ports import DEFAULT_DEDUPE_WINDOW
 from waymark.runtime.services import FeatureStores
 from waymark.store.duckdb._database import Database
+from waymark.store.duckdb._rewrite import recover, rewrite_pending
 from waymark.store.duckdb.accounts import DuckDBAccountStore
 from waymark.store.duckdb.decide import DuckDBCatalogStore, DuckDBDecisionLog
 from waymark.store.duckdb.events import DuckDBEventLog
@@ -18,6 +19,7 @@ from waymark.store.duckdb.identity import DuckDBProfileStore
 from waymark.store.duckdb.journey import DuckDBJourneyStore
 from waymark.store.duckdb.orchestrate import DuckDBFlowStore
 from waymark.store.duckdb.privacy import DuckDBPrivacyStore
+from waymark.store.duckdb.scoring import DuckDBScoreStore
 
 
 class DuckDBStore:
@@ -32,9 +34,10 @@ class DuckDBStore:
         self.db = Database.open(data_dir, read_only=read_only)
         try:
             self._open_ports(dedupe_window)
-        except duckdb.CatalogException:
-            # A read-only open cannot create tables that a newer version added: upgrade the
-            # file with a short read-write open, then open it read-only again.
+        except (duckdb.CatalogException, _NeedsWrite):
+            # A read-only open cannot create tables that a newer version added, nor finish a
+            # rewrite a crash interrupted: upgrade the file with a short read-write open, then
+            # open it read-only again.
             self.db.close()
             if not read_only:
                 raise
@@ -50,6 +53,13 @@ class DuckDBStore:
             raise
 
     def _open_ports(self, dedupe_window: timedelta) -> None:
+        # before any store reads its tables: a crash inside privacy's rewrite may have left one
+        # of them empty with its rows in the copy beside it
+        with self.db.write_lock:
+            if not self.db.read_only:
+                recover(self.db.cursor())
+            elif rewrite_pending(self.db.cursor()):
+                raise _NeedsWrite
         self.events = DuckDBEventLog(self.db, dedupe_window=dedupe_window)
         self.profiles = DuckDBProfileStore(self.db)
         self.journeys = DuckDBJourneyStore(self.db)
@@ -57,6 +67,7 @@ class DuckDBStore:
         self.catalogs = DuckDBCatalogStore(self.db)
         self.flows = DuckDBFlowStore(self.db)
         self.privacy = DuckDBPrivacyStore(self.db)
+        self.scores = DuckDBScoreStore(self.db)
         self.accounts = DuckDBAccountStore(self.db)
 
     @property
@@ -72,6 +83,7 @@ class DuckDBStore:
             catalogs=self.catalogs,
             flows=self.flows,
             privacy=self.privacy,
+            scores=self.scores,
             accounts=self.accounts,
         )
 
@@ -79,6 +91,10 @@ class DuckDBStore:
         if not self.db.read_only:
             self.decisions.close()
         self.db.close()
+
+
+class _NeedsWrite(Exception):
+    """The file needs a read-write open before it can be read (an interrupted rewrite)."""
 
 
 def _upgrade(data_dir: Path, dedupe_window: timedelta) -> None:

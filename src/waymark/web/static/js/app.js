@@ -13,6 +13,7 @@ const PAGES = {
   catalog: () => import("./pages/catalog.js"),
   flows: () => import("./pages/flows.js"),
   audiences: () => import("./pages/audiences.js"),
+  privacy: () => import("./pages/privacy.js"),
 };
 
 const HEALTH_EVERY_MS = 2000;

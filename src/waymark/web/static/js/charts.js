@@ -327,3 +327,29 @@ export function cohortOption(cohorts, stages) {
     ],
   };
 }
+
+/**
+ * Horizontal bars, one group per row name and one bar per series ({ name, color, values }):
+ * the catalog's and the flows' recent figures side by side.
+ */
+export function groupedBarsOption(names, series) {
+  return {
+    grid: { left: 200, right: 40, top: 30, bottom: 24 },
+    legend: { top: 0, textStyle: { color: COLORS.text } },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    xAxis: { type: "value", minInterval: 1, axisLabel: { color: COLORS.muted } },
+    yAxis: {
+      type: "category",
+      inverse: true,
+      data: names,
+      axisLabel: { color: COLORS.text, width: 190, overflow: "truncate" },
+    },
+    series: series.map((s) => ({
+      type: "bar",
+      name: s.name,
+      barMaxWidth: 14,
+      data: s.values,
+      itemStyle: { color: s.color, borderRadius: [0, 3, 3, 0] },
+    })),
+  };
+}
