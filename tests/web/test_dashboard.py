@@ -288,6 +288,8 @@ def test_catalog_flows_and_audiences_show_their_recent_performance(
     page.wait_for_function("() => !document.querySelector('main .loading')")
     header = _header(page, "audiences-table")
     assert "Members now" in header, header
+    # the page says when the sizes were counted (the server shares a count for a minute)
+    assert page.locator("#list .hint").filter(has_text="Counted").count() == 1
     for row in audiences["audiences"]:
         cells = dict(zip(header, _cells(page, "audiences-table", row["name"]), strict=True))
         assert cells["Members now"] == f"{row['size']:,}", row

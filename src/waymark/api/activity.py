@@ -62,7 +62,7 @@ async def flows_activity(request: Request) -> Response:
     "GET", "/api/v1/activity/audiences",
     summary="Each audience's size now, members who joined and left, and its last export",
     description="Sizes are counted for all audiences in one pass over the profiles, at most "
-    "every few seconds (a recent count is shared).",
+    "once a minute (a recent count is shared); `counted_at` says when.",
     response=AudiencesActivity, auth="admin", tags=TAGS, params=[DAYS],
 )  # fmt: skip
 async def audiences_activity(request: Request) -> Response:

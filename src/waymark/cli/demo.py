@@ -78,6 +78,8 @@ def demo(
     server = subprocess.Popen(
         [*cli, "serve", "--host", host, "--port", str(port), "--data", str(data_dir), "--quiet"],
         env=env,
+        # Ctrl-C reaches the demo alone, which then stops the server gracefully (below)
+        start_new_session=True,
     )
     try:
         _wait_healthy(url, server)

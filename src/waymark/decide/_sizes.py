@@ -22,7 +22,9 @@ from waymark.decide._audience import hashed, member_of
 from waymark.decide.config import Audience
 from waymark.decide.contracts import AudienceActivity, DecisionContext
 
-TTL_S: Final = 10.0
+TTL_S: Final = 60.0
+"""A count costs a walk over every profile (seconds for thousands): a minute-old size is
+recent enough for a dashboard."""
 KEEP: Final = timedelta(days=400)
 """How long membership changes are kept (the longest window the API accepts, and some)."""
 

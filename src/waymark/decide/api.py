@@ -331,7 +331,7 @@ class Decider:
         )
 
     def audiences(self, *, now: datetime, days: int) -> AudiencesActivity:
-        """Every audience's size now (counted at most every few seconds, one pass over the
+        """Every audience's size now (counted at most once a minute, one pass over the
         profiles for all of them; blocking, so call it off an event loop), the members who
         joined and left in the last ``days`` days, and its last export."""
         source = self._source()

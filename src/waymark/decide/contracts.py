@@ -204,7 +204,7 @@ class AudienceActivity(msgspec.Struct, frozen=True, kw_only=True):
     added: int = 0
     removed: int = 0
     """Members who joined / left between counts in the window (counted since the server
-    started: sizes are counted on request, at most every few seconds)."""
+    started: sizes are counted on request, at most once a minute)."""
     last_export: datetime | None = None
     """When the last page of an export of this audience was served."""
 

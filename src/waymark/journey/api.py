@@ -365,6 +365,26 @@ class JourneyService:
         )
         return [_view(self._by_name[s.model], s, when) for s in states]
 
+    def current_journeys(self, *, as_of: datetime | None = None) -> dict[str, list[JourneyView]]:
+        """Every profile's journeys as ``journeys`` gives them but without their histories,
+        read in one go (a point read per profile costs milliseconds in DuckDB: walks over every
+        profile, such as audience counts, use this)."""
+        when = as_of or self._clock.now()
+        if self._store is not None:
+            self.flush()  # the store then holds what memory holds
+            states = states_from_tables(self._store.states(), TRANSITIONS.empty_table())
+        else:
+            with self._lock:
+                states = [msgspec.structs.replace(s, history=()) for s in self._engine.all_states()]
+        order = {m.name: i for i, m in enumerate(self.models)}
+        out: dict[str, list[JourneyView]] = {}
+        for s in sorted(
+            (s for s in states if s.model in self._by_name),
+            key=lambda s: (s.profile_id, order[s.model], s.product),
+        ):
+            out.setdefault(s.profile_id, []).append(_view(self._by_name[s.model], s, when))
+        return out
+
     def counts(
         self, model: str, *, product: str | None = None, as_of: datetime | None = None
     ) -> StageCounts:

@@ -48,6 +48,11 @@ class JourneyStore(Protocol):
         """(states, transitions) of one profile."""
         ...
 
+    def states(self) -> pa.Table:
+        """Every profile's current journey states (the ``journeys`` states table, all profiles,
+        no transitions): one read for walks over every profile."""
+        ...
+
     def current(self, model: str, product: str | None = None) -> pa.Table:
         """Every journey of a model (of one product when given): columns ``stage``,
         ``entered_at``, ``last_evidence_at``, ``purchased_at``."""

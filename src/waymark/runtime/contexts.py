@@ -3,7 +3,7 @@ feature owns (``decide`` defines the ``ContextSource`` port; this implements it)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, Protocol
 
@@ -14,6 +14,7 @@ from waymark.identity.api import IdentityService
 from waymark.identity.contracts import Profile
 from waymark.identity.errors import ProfileNotFound
 from waymark.journey.api import JourneyService
+from waymark.journey.contracts import JourneyView
 from waymark.orchestrate.contracts import ProfileView, StagePosition
 from waymark.orchestrate.contracts import RecentEvent as FlowRecentEvent
 from waymark.scoring.api import ScoringService
@@ -53,12 +54,21 @@ class ProfileContexts:
         return None
 
     def context(
-        self, profile_id: str, now: datetime, *, events: bool = True
+        self,
+        profile_id: str,
+        now: datetime,
+        *,
+        events: bool = True,
+        journeys: Sequence[JourneyView] | None = None,
     ) -> DecisionContext | None:
+        """``journeys``: the profile's journeys when the caller read them already (a walk over
+        every profile reads them all at once)."""
         try:
             profile = self._identity.profile(profile_id)
         except ProfileNotFound:
             return None
+        if journeys is None:
+            journeys = self._journeys.journeys(profile.id, as_of=now)
         identifiers: dict[str, list[str]] = {}
         for identity in profile.identities:
             identifiers.setdefault(identity.type, []).append(identity.value)
@@ -73,7 +83,7 @@ class ProfileContexts:
                 purchased=view.purchased_at is not None,
                 since=view.since,
             )
-            for view in self._journeys.journeys(profile.id, as_of=now)
+            for view in journeys
         )
         timeline = (
             self._identity.timeline(profile.id, self._log, limit=RECENT_EVENTS) if events else []
@@ -122,8 +132,12 @@ class ProfileContexts:
         )
 
     def contexts(self, now: datetime, *, events: bool = True) -> Iterator[DecisionContext]:
+        # without events the per-profile journey reads were nearly all the cost: one read
+        # for everyone instead (histories are left out; positions do not use them)
+        every = None if events else self._journeys.current_journeys(as_of=now)
         for profile_id in self._identity.profile_ids():
-            ctx = self.context(profile_id, now, events=events)
+            journeys = None if every is None else every.get(profile_id, [])
+            ctx = self.context(profile_id, now, events=events, journeys=journeys)
             if ctx is not None:
                 yield ctx
 

@@ -172,6 +172,14 @@ class DuckDBJourneyStore:
         )
         return states, transitions
 
+    def states(self) -> pa.Table:
+        return self._read(
+            f"SELECT {columns(STATES_SCHEMA)} FROM journey_states "
+            "ORDER BY profile_id, model, product",
+            None,
+            STATES_SCHEMA,
+        )
+
     def current(self, model: str, product: str | None = None) -> pa.Table:
         where = "WHERE model = $m" + (" AND product = $q" if product is not None else "")
         params: dict[str, object] = {"m": model}

@@ -22,7 +22,7 @@ export function render(main, ctx) {
     emptyTitle: "No audiences",
     emptyDetail: "Audiences are defined in the catalog by stage, product and trait filters.",
     className: "audiences-table",
-    activity: { endpoint: "/api/v1/activity/audiences", listKey: "audiences", key: "name", itemKey: "name" },
+    activity: { endpoint: "/api/v1/activity/audiences", listKey: "audiences", key: "name", itemKey: "name", stamp: "counted_at" },
     columns: [
       { label: "Audience", keys: ["name", "id"] },
       { label: "Purpose", keys: ["purpose"], format: humanize },

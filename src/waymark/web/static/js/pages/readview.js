@@ -4,7 +4,7 @@
 // window the reader picks (7 or 30 days), from one more endpoint.
 
 import { get, offers } from "../api.js";
-import { empty, fillFrom, h, mount, notOk, pick, section, show, table, uid } from "../dom.js";
+import { empty, fillFrom, fmtTime, h, mount, notOk, pick, section, show, table, uid } from "../dom.js";
 
 export const WINDOWS = [7, 30];
 
@@ -30,7 +30,8 @@ function windowPicker(onChange) {
 /**
  * ``spec``: { title, lede, endpoints: ["/api/v1/..."], listKeys: ["experiences"], what, noun,
  *   columns: [{ label, keys: ["id"], format?: (value, item, data) => text|Node, numeric? }],
- *   activity?: { endpoint, listKey, key, itemKey, chart?: (el, items, data) => chart handle } }
+ *   activity?: { endpoint, listKey, key, itemKey, stamp?: time field of the answer,
+ *     chart?: (el, items, data) => chart handle } }
  */
 export async function renderList(main, ctx, spec) {
   const list = section(spec.what, { id: "list" });
@@ -72,6 +73,10 @@ export async function renderList(main, ctx, spec) {
       h("p", { class: "hint" }, `${items.length} ${spec.noun}${items.length === 1 ? "" : "s"} · from GET ${endpoint}`
         + (activity.rows ? ` and GET ${spec.activity.endpoint}?days=${days}` : "")),
       activity.note,
+      // when the figures were taken, if the server says (audience sizes are shared for a while)
+      activity.rows && spec.activity.stamp && activity.data[spec.activity.stamp]
+        ? h("p", { class: "hint" }, "Counted ", fmtTime(activity.data[spec.activity.stamp]))
+        : null,
       chart,
       h("div", { class: "table-wrap" }, tableEl),
     ];
