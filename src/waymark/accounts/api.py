@@ -5,8 +5,7 @@ members, and a buying group.
 Other packages import only this module, ``contracts``, ``config`` and ``ports``.
 
 ``AccountsService`` is fed from identity (``identity.subscribe(accounts.on_resolved)``, after
-journeys, so members' stages are current) and from journeys
-(``journeys.subscribe(accounts.on_stage_changes)``). It keeps every account in memory,
+journeys, so members' stages are current). It keeps every account in memory,
 persists the changed ones on ``flush`` with its checkpoint, and ``rebuild`` recomputes all of
 them from the log's group calls (aggregated in DuckDB) and the rebuilt journeys.
 """
@@ -33,10 +32,10 @@ from waymark.accounts.config import (
     load_accounts_text,
 )
 from waymark.accounts.contracts import AccountPage, AccountView
-from waymark.accounts.errors import AccountNotFound
+from waymark.accounts.errors import AccountNotFound, UnknownModel, UnknownStage
 from waymark.accounts.ports import AccountStore, AccountTables
 from waymark.core.events import Event
-from waymark.journey.contracts import JourneyModel, StageChanged
+from waymark.journey.contracts import JourneyModel
 
 __all__ = [
     "CONFIG_FILENAME",
@@ -84,7 +83,6 @@ class AccountsService:
         self._accounts: dict[str, AccountState] = {}
         self._of: dict[str, set[str]] = {}
         self._unsaved: set[str] = set()
-        self._stage_moved: set[str] = set()
         self._checkpoint = 0
         if store is not None:
             self._checkpoint = store.checkpoint()
@@ -120,43 +118,39 @@ class AccountsService:
 
     # -- streaming ------------------------------------------------------------------------------
 
-    def on_stage_changes(self, changes: list[StageChanged]) -> None:
-        """Journeys' listener: the accounts of these people are re-derived (in the
-        ``on_resolved`` that follows, once identity's merges are applied here too)."""
-        with self._lock:
-            self._stage_moved.update(c.profile_id for c in changes)
-
     def on_resolved(self, events: Sequence[Event], resolution: Any) -> None:
         """Identity's listener (see ``JourneyService.on_resolved``): merges move memberships,
-        group calls attach people and set account traits, and any statement of a member's
-        traits may change their role."""
+        group calls attach people and set account traits, and the accounts of everyone the
+        events placed are re-derived: a member's event may move their stage, rewrite their
+        history (a late event) or change their role (a new title)."""
         with self._lock:
             touched: set[str] = set()
+            grouped: set[str] = set()
             for merge in resolution.merges:
                 if merge.profile_id and merge.other_id:
-                    touched |= self._merge(merge.profile_id, merge.other_id)
+                    moved = self._merge(merge.profile_id, merge.other_id)
+                    touched |= moved
+                    grouped |= moved
             for event, pid in zip(events, resolution.final_profile_ids, strict=True):
                 if pid is None:
                     continue
                 fresh = event.seq > self._checkpoint or event.seq == 0
-                if event.type == "group" and event.group_id and fresh:
-                    touched |= self._group(event, pid)
-                elif event.traits:
-                    touched |= self._of.get(pid, set())
-            for pid in self._stage_moved:
+                grouping = event.type == "group" and event.group_id and fresh
+                if grouping and self._group(event, pid):
+                    grouped.add(str(event.group_id))
                 touched |= self._of.get(pid, set())
-            self._stage_moved.clear()
-            changed = self._refresh(touched, members_changed=touched)
+            changed = self._refresh(touched, members_changed=grouped)
             if events:
                 self._checkpoint = max(self._checkpoint, *(e.seq for e in events))
         self._notify(changed)
 
-    def _group(self, event: Event, profile_id: str) -> set[str]:
+    def _group(self, event: Event, profile_id: str) -> bool:
+        """Apply a group call; True when the membership is new or changed."""
         account_id = str(event.group_id)
         state = self._accounts.setdefault(account_id, AccountState())
         stamp = (event.timestamp, event.seq)
         role = self._deriver.roles.group_value(event.traits)
-        state.join(
+        joined = state.join(
             profile_id,
             Membership(
                 joined_at=event.timestamp,
@@ -167,7 +161,7 @@ class AccountsService:
         state.set_traits(event.traits, stamp, skip=self.config.roles.group_keys)
         self._of.setdefault(profile_id, set()).add(account_id)
         self._unsaved.add(account_id)
-        return {account_id}
+        return joined
 
     def _merge(self, survivor: str, absorbed: str) -> set[str]:
         moved = self._of.pop(absorbed, set())
@@ -177,7 +171,7 @@ class AccountsService:
             self._unsaved.add(account_id)
         if moved:
             self._of.setdefault(survivor, set()).update(moved)
-        return moved | self._of.get(survivor, set())
+        return moved
 
     def _refresh(self, account_ids: Iterable[str], *, members_changed: set[str]) -> list[str]:
         """Re-derive accounts' journeys; the ids whose membership or journeys changed."""
@@ -239,7 +233,6 @@ class AccountsService:
             self._replace(accounts)
             self._checkpoint = self._saved = checkpoint
             self._unsaved.clear()
-            self._stage_moved.clear()
         return len(accounts)
 
     def _replace(self, accounts: dict[str, AccountState]) -> None:
@@ -269,7 +262,12 @@ class AccountsService:
     ) -> AccountPage:
         """Accounts by id; with ``stage`` (and optionally ``product``/``model``, the first
         running model by default) only those whose account stage is that."""
-        name = model or (self.models[0].name if self.models else None)
+        name = self._model_name(model)
+        stages = self._deriver.order(name)
+        if stage is not None and stage not in stages:
+            raise UnknownStage(
+                f"{stage!r} is not a stage of {name}; stages: {', '.join(stages)}", field="stage"
+            )
         with self._lock:
             rows = []
             for account_id, state in sorted(self._accounts.items()):
@@ -291,15 +289,29 @@ class AccountsService:
             accounts=tuple(rows[offset : offset + limit]),
         )
 
-    def current_stages(self, model: str) -> list[tuple[str, str, str]]:
-        """(account_id, product, stage) of every account journey on a model (for reports)."""
+    def _model_name(self, model: str | None) -> str:
+        names = [m.name for m in self.models]
+        if model is None and names:
+            return names[0]
+        if model not in names:
+            raise UnknownModel(f"no journey model {model!r}; running: {', '.join(names)}")
+        return model
+
+    def stage_table(self, model: str) -> pa.Table:
+        """Every account journey on a model, for reports: ``account_id``, ``product``,
+        ``stage`` (now) and ``furthest`` (the furthest stage it has been at)."""
+        order = self._deriver.order(self._model_name(model))
         with self._lock:
-            return sorted(
-                (a, p, h[-1].to_stage)
+            rows = sorted(
+                (a, p, h[-1].to_stage, max((t.to_stage for t in h), key=order.__getitem__))
                 for a, s in self._accounts.items()
                 for (m, p), h in s.journeys.items()
                 if m == model
             )
+        columns = ("account_id", "product", "stage", "furthest")
+        return pa.table(
+            {c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)}
+        )
 
     def memberships(self) -> list[tuple[str, str]]:
         """Every (profile_id, account_id) (for reports' account breakdowns)."""

@@ -87,3 +87,37 @@ class AccountPage(msgspec.Struct, frozen=True, kw_only=True):
     offset: int
     limit: int
     accounts: tuple[AccountSummary, ...]
+
+
+class AccountStageCount(msgspec.Struct, frozen=True, kw_only=True):
+    stage: str
+    accounts: int
+    """Accounts at this stage now."""
+    reached: int
+    """Accounts that have been at this stage or beyond."""
+    members: int
+    """People in some account who are at this stage now (their own journey)."""
+
+
+class AccountProductHourglass(msgspec.Struct, frozen=True, kw_only=True):
+    product: str
+    accounts: int
+    stages: tuple[AccountStageCount, ...]
+
+
+class AccountBreakdown(msgspec.Struct, frozen=True, kw_only=True):
+    """One account on one product: its stage and how many of its members are at each stage."""
+
+    account_id: str
+    product: str
+    stage: str | None
+    members: dict[str, int]
+
+
+class AccountHourglass(msgspec.Struct, frozen=True, kw_only=True):
+    """Accounts counted per stage per product (the account hourglass), and per account the
+    members at each stage (the hourglass broken down by account)."""
+
+    model: str
+    products: tuple[AccountProductHourglass, ...]
+    by_account: tuple[AccountBreakdown, ...]

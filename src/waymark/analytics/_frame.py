@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from waymark.analytics._accounts import ACCOUNT_BREAKDOWN, account_join
 from waymark.analytics._conditions import Sql, event_condition, field_ref, stage_condition
 from waymark.analytics.contracts import NONE_LABEL, FunnelQuery
 from waymark.analytics.errors import InvalidInput, InvalidQuery
@@ -132,6 +133,8 @@ def build_frame(
         value = "NULL::VARCHAR"
     elif by in PROFILE_BREAKDOWNS:
         value = "ft.value"
+    elif by == ACCOUNT_BREAKDOWN:
+        value = "acc.account"
     else:
         value = _breakdown_expr(by)
 
@@ -170,6 +173,8 @@ def build_frame(
             f"WHERE {p} IS NOT NULL AND {first} IS NOT NULL GROUP BY 1) ft "
             f"ON ft.profile = {p}::VARCHAR"
         )
+    if by == ACCOUNT_BREAKDOWN:
+        joins = joins + Sql(account_join(p))
     if by_product:
         value = f"unnest({value})"
     keep = "mask <> 0 OR xmask <> 0"

@@ -8,6 +8,8 @@ from typing import Literal, Protocol
 
 import pyarrow as pa
 
+from waymark.accounts.contracts import AccountHourglass
+from waymark.analytics._accounts import account_hourglass
 from waymark.analytics._engine import Analytics
 from waymark.analytics._journey_data import JourneyData
 from waymark.analytics.contracts import (
@@ -70,14 +72,33 @@ class AnalyticsService:
         clock: Clock,
         engine: Analytics | None = None,
         content: Callable[[], Sequence[ContentItem]] | None = None,
+        accounts: Callable[[str], pa.Table] | None = None,
     ) -> None:
+        """``accounts(model)``: the accounts' own journeys on a model
+        (``AccountsService.stage_table``), for the account hourglass."""
         self.sources = sources
         self.clock = clock
         self.engine = engine if engine is not None else Analytics()
         self._content = content
+        self._accounts = accounts
 
     def content(self) -> Sequence[ContentItem] | None:
         return None if self._content is None else self._content()
+
+    def account_hourglass(
+        self, *, model: str | None = None, product: str | None = None
+    ) -> AccountHourglass:
+        if self._accounts is None:
+            raise AnalyticsUnavailable("accounts are not set up here")
+        journeys = self.sources.journeys()
+        chosen = journeys.model(model)
+        return account_hourglass(
+            chosen,
+            self._accounts(chosen.name),
+            self.sources.events(),
+            journeys.states,
+            product=product,
+        )
 
     def funnel(self, query: FunnelQuery) -> FunnelResult:
         stages = any(step.is_stage for step in query.steps)

@@ -90,7 +90,7 @@ class FunnelQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """``ordered``, ``strict_order``, ``strict_deduplication`` (``windowFunnel`` and its
     modes) or ``any_order`` (the k-th count is profiles doing any k of the steps)."""
     breakdown: str | None = None
-    """``product``, ``channel``, ``campaign``, ``first_touch_source``,
+    """``product``, ``account``, ``channel``, ``campaign``, ``first_touch_source``,
     ``first_touch_channel``, or a dotted path (``properties.plan``, ``campaign.medium``)."""
     from_: datetime | None = msgspec.field(default=None, name="from")
     """Only events at or after this time."""

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
 from waymark.api import (
+    accounts,
     activity,
     analytics,
     decide,
@@ -46,6 +47,7 @@ ROUTE_MODULES = (
     activity,
     journeys,
     privacy,
+    accounts,
     preferences,
     scores,
     web,

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from waymark.api._deps import services
+from waymark.api._deps import services, surviving_profile_id
 from waymark.api._io import json_response
 from waymark.api._openapi import Param, endpoint
 from waymark.api.events import query_time
@@ -57,12 +57,6 @@ def _journeys(request: Request) -> JourneyService:
     return journeys
 
 
-def _profile_id(request: Request, raw: str) -> str:
-    # absorbed ids answer with the surviving profile, as /api/v1/profiles/{id} does
-    identity = services(request).identity
-    return identity.profile(raw).id if identity is not None else raw
-
-
 def _info(model: JourneyModel) -> ModelInfo:
     return ModelInfo(
         name=model.name,
@@ -100,7 +94,7 @@ def _info(model: JourneyModel) -> ModelInfo:
 )
 async def profile_journeys(request: Request) -> Response:
     journeys = _journeys(request)
-    profile_id = await run_in_threadpool(_profile_id, request, request.path_params["id"])
+    profile_id = await run_in_threadpool(surviving_profile_id, request, request.path_params["id"])
     as_of = query_time(request, "as_of") or services(request).clock.now()
     model = request.query_params.get("model") or None
     if model is not None:

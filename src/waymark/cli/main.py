@@ -10,6 +10,7 @@ import click
 
 import waymark
 from waymark.cli import (
+    accounts,
     demo,
     events,
     flows,
@@ -40,6 +41,7 @@ COMMAND_MODULES = (
     rebuild,
     flows,
     privacy,
+    accounts,
     scores,
 )
 

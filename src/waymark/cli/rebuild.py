@@ -19,7 +19,7 @@ from waymark.store.duckdb.store import DuckDBStore
 @data_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def rebuild(data_dir: Path | None, as_json: bool) -> None:
-    """Recompute identity, journeys and decide's counts from the event log.
+    """Recompute identity, journeys, accounts, scores and decide's counts from the event log.
 
     Needs the data directory to itself: stop a running server first.
     """

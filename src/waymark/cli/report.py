@@ -21,6 +21,7 @@ import click
 import msgspec
 from rich.table import Table
 
+from waymark.accounts.contracts import AccountHourglass
 from waymark.analytics.api import (
     Analytics,
     AnalyticsService,
@@ -43,6 +44,7 @@ from waymark.analytics.contracts import (
     TransitionsReport,
 )
 from waymark.cli._common import Remote, data_option, load_settings, open_local_or_remote, out
+from waymark.cli.accounts import local_accounts
 from waymark.core.clock import SystemClock
 from waymark.core.errors import ValidationError
 from waymark.decide.api import journey_stages, load_catalog_text
@@ -113,6 +115,8 @@ def _target(
             clock=SystemClock(),
             engine=Analytics(goals=load_goals(settings.data_dir, models)),
             content=None if content is None else lambda: content,
+            # built when asked for: only the account report reads it
+            accounts=lambda m: local_accounts(target, settings.data_dir).stage_table(m),
         )
     finally:
         target.close()
@@ -684,6 +688,46 @@ def signals(  # noqa: PLR0917 (click passes every option)
         ),
     )
     _emit(fmt, result, *signal_rows(result))
+
+
+@report.command("accounts")
+@click.option("--product", default=None, help="One product (default: every product).")
+@_options
+def account_report(product: str | None, model: str, fmt: Format, data_dir: Path | None) -> None:
+    """The account hourglass: accounts per stage per product, members per account."""
+    result = _report(
+        data_dir,
+        model,
+        AccountHourglass,
+        lambda a: a.account_hourglass(model=None, product=product),
+        lambda r: r.get("/api/v1/analytics/accounts", product=product, model=model),
+    )
+    header = ["product", "stage", "accounts", "reached", "members"]
+    rows: Rows = [
+        [p.product, s.stage, s.accounts, s.reached, s.members]
+        for p in result.products
+        for s in p.stages
+    ]
+    tables = [
+        _table(
+            f"{p.product}: {p.accounts:,} accounts ({result.model})",
+            ["stage", "accounts now", "reached", "members now"],
+            [[s.stage, f"{s.accounts:,}", f"{s.reached:,}", f"{s.members:,}"] for s in p.stages],
+        )
+        for p in result.products
+    ]
+    stages = [s.name for s in load_model(model).stages] if result.products else []
+    tables.append(
+        _table(
+            "Members per stage, by account",
+            ["account", "product", "account stage", *stages],
+            [
+                [b.account_id, b.product, b.stage or "-", *(b.members.get(s, 0) for s in stages)]
+                for b in result.by_account
+            ],
+        )
+    )
+    _emit(fmt, result, tables, header, rows)
 
 
 commands = [report]

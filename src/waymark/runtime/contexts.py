@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from waymark.core.events import Event
 from waymark.core.ports import EventLog
 from waymark.decide.contracts import DecisionContext, JourneyPosition, LeadScore, RecentEvent
 from waymark.identity.api import IdentityService
+from waymark.identity.contracts import Profile
 from waymark.identity.errors import ProfileNotFound
 from waymark.journey.api import JourneyService
 from waymark.journey.contracts import JourneyView
@@ -200,8 +201,13 @@ class FlowProfiles:
         yield from self._identity.profile_ids()
 
 
-def trait_values(identity: IdentityService) -> Callable[[str], dict[str, Any]]:
-    """A profile's current trait values (empty for an unknown profile), for accounts' roles."""
+class _Profiles(Protocol):
+    def profile(self, profile_id: str) -> Profile: ...
+
+
+def trait_values(identity: _Profiles) -> Callable[[str], dict[str, Any]]:
+    """A profile's current trait values (empty for an unknown profile), for accounts' roles;
+    from the streaming ``IdentityService`` or a read-only ``StoredProfiles``."""
 
     def values(profile_id: str) -> dict[str, Any]:
         try:

@@ -1,14 +1,13 @@
 """The streaming chain over committed events: identity resolves each event to a profile,
 journeys place it (and re-place merged profiles), accounts follow group calls, merges and their
-members' stage changes, then lead scoring scores it (last, so the labels it derives read the
+members' journeys, then lead scoring scores it (last, so the labels it derives read the
 stages and memberships the same batch reached). Decide's feedback has its own processor
 (``decide.api.FeedbackProcessor``).
 
 Identity, journeys, accounts and scoring persist separately, each with its own checkpoint, so
 the chain's checkpoint is the lowest of them: after a restart the events after it are fed again,
-and each
-feature skips what it had already applied (identity answers replayed events with their current
-profile; journeys ignore events at or before their checkpoint).
+and each feature skips what it had already applied (identity answers replayed events with their
+current profile; journeys ignore events at or before their checkpoint).
 """
 
 from __future__ import annotations
@@ -40,7 +39,6 @@ class DerivedState:
         self.scoring = scoring
         identity.subscribe(journeys.on_resolved)
         # after journeys, so accounts derive from their members' current stages
-        journeys.subscribe(accounts.on_stage_changes)
         identity.subscribe(accounts.on_resolved)
         if scoring is not None:
             identity.subscribe(scoring.on_resolved)

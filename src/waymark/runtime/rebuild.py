@@ -35,9 +35,13 @@ class RebuildSummary(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _placed(
-    event_log: EventLog, assignment: pa.Table, until: int
+    event_log: EventLog, assignment: pa.Table, until: int, *, only: str | None = None
 ) -> Iterator[tuple[pa.RecordBatch, pa.Array]]:
-    for batch in event_log.scan(until_seq=until):
+    """Events with their final profiles (those of call type ``only`` when given)."""
+    for scanned in event_log.scan(until_seq=until):
+        batch = scanned if only is None else scanned.filter(pc.equal(scanned["type"], only))
+        if batch.num_rows == 0:
+            continue
         profiles = attach_profiles(batch, assignment)
         keep = pc.is_valid(profiles)
         yield batch.filter(keep), profiles.filter(keep)
@@ -67,7 +71,7 @@ def rebuild_derived(
     if services.accounts is not None:
         say("accounts: memberships from group calls, stages from members")
         accounts = services.accounts.rebuild(
-            _placed(services.event_log, assignment, until), checkpoint=until
+            _placed(services.event_log, assignment, until, only="group"), checkpoint=until
         )
     scored = 0
     if services.scoring is not None:

@@ -128,6 +128,7 @@ def build_services(
         clock=clock,
         engine=Analytics(goals=load_goals(settings.data_dir, models)),
         content=lambda: content_items(decider.catalog.experiences),
+        accounts=accounts.stage_table,
     )
     pipeline = Pipeline(
         [

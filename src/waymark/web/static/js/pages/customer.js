@@ -1,7 +1,9 @@
 // Customer 360: what a call-centre agent needs on the phone. Who this is (identities and where
 // each was seen, traits, consent), where they stand per product, what they did and what we sent
-// them, what to offer now and why, and how the profile was assembled (merge log).
+// them, the accounts they belong to (company, school, household), what to offer now and why,
+// and how the profile was assembled (merge log).
 
+import { accountsView } from "../accounts.js";
 import { get } from "../api.js";
 import { models } from "../models.js";
 import { productNames } from "../products.js";
@@ -39,6 +41,7 @@ export async function render(main, ctx) {
   const identities = section("Identities", { id: "identities" });
   const traits = section("Traits and consent", { id: "traits" });
   const journeys = section("Journeys", { id: "journeys" });
+  const accounts = section("Accounts", { id: "accounts" });
   const timeline = section("Timeline", { id: "timeline" });
   const merges = section("Merge log", { id: "merges" });
 
@@ -61,6 +64,7 @@ export async function render(main, ctx) {
     nba.el,
     h("div", { class: "grid-2 grid-wide-left" }, identities.el, traits.el),
     journeys.el,
+    accounts.el,
     timeline.el,
     merges.el);
 
@@ -69,6 +73,7 @@ export async function render(main, ctx) {
   await Promise.all([
     fillFrom(nba.body, () => actionView(params), current),
     fillFrom(journeys.body, () => journeysView(params), current),
+    fillFrom(accounts.body, () => accountsView(params), current),
     fillFrom(timeline.body, () => timelineView(params, ctx), current),
     fillFrom(merges.body, () => mergesView(params), current),
   ]);
