@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -73,6 +74,8 @@ class Handler:
     received: list[Received] = field(default_factory=list)
     rcpt_reply: str | None = None
     """Answer RCPT with this (e.g. ``550 no such user``) instead of accepting."""
+    on_data: Callable[[Received], None] | None = None
+    """Called with each message before the server accepts it (the sender is still waiting)."""
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -85,6 +88,8 @@ class Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         got = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
         self.received.append(got)
+        if self.on_data is not None:
+            self.on_data(got)
         return "250 Message accepted"
 
 

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.orchestrate._smtp import PASSWORD, USER, SmtpServer
+from tests.orchestrate._smtp import PASSWORD, USER, Received, SmtpServer
 from tests.orchestrate.conftest import T0, Builder, Kit, Recorder
 from waymark.core.clock import FakeClock
 from waymark.orchestrate.api import SmtpConfig, shipped_flows_dir
@@ -105,6 +105,27 @@ def test_the_personalised_shipping_notice_arrives(build: Builder, smtp: SmtpServ
     # the sent event lands in the log for the profile timeline
     [sent] = [e for e in kit.sink.events if e.event == "Email Sent"]
     assert sent.properties["subject"] == msg["Subject"]
+
+
+def test_a_link_followed_while_the_send_is_in_flight_is_known(
+    build: Builder, smtp: SmtpServer
+) -> None:
+    # a reader's mail client can open the email before the SMTP client has its answer, so
+    # before the send's outcome is recorded: the open must still count for Ray
+    kit = email_kit(build, smtp)
+    opened: list[str] = []
+
+    def open_it(got: Received) -> None:
+        html = got.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        [pixel] = re.findall(r'<img src="https://wm\.example/t/open/([\w.-]+)"', html)
+        opened.extend(e.user_id or "" for e in kit.orch.opened(pixel))
+
+    smtp.handler.on_data = open_it
+    kit.orch.process([kit.event("Order Shipped", tracking_number="1", tracking_url="https://t")])
+    kit.orch.run_due()
+    assert opened == ["ray"]
+    [m] = [m for m in kit.orch.messages(profile_id="ray").messages if m.channel == "email"]
+    assert m.status == "sent"
 
 
 def test_unsubscribe_turns_email_consent_off(build: Builder, smtp: SmtpServer) -> None:

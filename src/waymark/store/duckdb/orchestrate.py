@@ -166,6 +166,13 @@ _LIVE_STATUS = (
 )
 """A live send step's status in the delivery log (``t``: timers, ``s``: sending)."""
 _LIVE_FROM = "orch_timers t LEFT JOIN orch_sending s ON s.timer_id = t.timer_id"
+_LIVE_MESSAGE = (
+    "t.timer_id, t.run_id, t.profile_id, t.flow_id, t.step_id, t.channel, "
+    f"{_LIVE_STATUS}, t.reason, s.target, s.subject, t.attempts, s.payload, s.user_id, "
+    "s.anonymous_id, s.experience_id, s.decision_id, coalesce(s.first_tried_at, t.created_at), "
+    "t.created_at, NULL, t.due_at"
+)
+"""A send in flight as an ``orch_messages`` row (the columns of ``_MESSAGES``, in order)."""
 _LIVE_RECORD = (
     "t.timer_id, t.profile_id, t.flow_id, t.step_id, t.run_id, t.channel, "
     f"{_LIVE_STATUS}, t.reason, coalesce(s.target, ''), coalesce(s.subject, ''), t.attempts, "
@@ -622,6 +629,12 @@ class DuckDBFlowStore:
     def message(self, message_id: str) -> MessageRow | None:
         rows = self._read(
             f"SELECT {', '.join(_MESSAGES.names)} FROM orch_messages WHERE message_id = ?",
+            [message_id],
+        ) or self._read(
+            # a send still in flight: the mail server may hand the email (and its links) to the
+            # reader before the send's outcome is recorded here
+            f"SELECT {_LIVE_MESSAGE} FROM {_LIVE_FROM} WHERE t.timer_id = ? "
+            "AND s.timer_id IS NOT NULL",
             [message_id],
         )
         if not rows:
