@@ -90,6 +90,47 @@ def test_export_holds_events_traits_identities_and_stages(
     assert ANN["email"] not in str(doc) and ANN["user"] not in str(doc)
 
 
+def test_export_holds_account_memberships_and_lead_scores(
+    client: TestClient, services: Services, admin_headers: dict[str, str]
+) -> None:
+    """Accounts and scoring hold data about the person too: their memberships (account, role,
+    joined) and their lead scores with the contributions behind them."""
+    group = {
+        "type": "group",
+        "userId": ZED["user"],
+        "groupId": "acct-hill",
+        "traits": {"name": "Hill School", "role": "bursar"},
+        "timestamp": "2026-03-02T09:00:00Z",
+        "messageId": "z-group",
+    }
+    demo = {
+        "type": "track",
+        "userId": ZED["user"],
+        "event": "Demo Requested",
+        "properties": {"product_id": "kit-1"},
+        "messageId": "z-demo",
+    }
+    body = batch(ZED, "z")
+    body["batch"] += [group, demo]
+    assert client.post("/v1/batch", json=body, headers=AUTH).status_code == 200
+    client.post("/v1/batch", json=batch(ANN, "a"), headers=AUTH)
+    pid = profile_id_of(client, admin_headers, ZED["email"])
+    assert services.accounts is not None
+    until(lambda: services.accounts and services.accounts.accounts_of(pid))
+    doc = client.get(f"/api/v1/profiles/{pid}/export", headers=admin_headers).json()
+    (membership,) = doc["accounts"]
+    assert membership["account_id"] == "acct-hill"
+    assert membership["name"] == "Hill School"
+    assert membership["role"] == "finance", "the stated role, mapped through the patterns"
+    assert membership["joined_at"].startswith("2026-03-02T09:00:00")
+    scores = {(s["model"], s["product"]): s for s in doc["scores"]}
+    kit = scores[("hourglass", "kit-1")]
+    assert kit["engagement"] > 0
+    rules = {c["rule"] for c in kit["contributions"]}
+    assert "demo or quote" in rules, kit["contributions"]
+    assert ANN["user"] not in str(doc["accounts"]) + str(doc["scores"])
+
+
 def _files_mentioning(data_dir: Path, needles: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in data_dir.rglob("*"):

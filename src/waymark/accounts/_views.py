@@ -19,7 +19,7 @@ from waymark.accounts.contracts import (
 from waymark.journey.contracts import JourneyState
 
 
-def _name(state: AccountState, key: str) -> str | None:
+def name_of(state: AccountState, key: str) -> str | None:
     value = state.traits.get(key)
     return value[0] if value is not None and isinstance(value[0], str) else None
 
@@ -27,8 +27,8 @@ def _name(state: AccountState, key: str) -> str | None:
 def summary(account_id: str, state: AccountState, stage: str | None = None) -> AccountSummary:
     return AccountSummary(
         id=account_id,
-        name=_name(state, "name"),
-        kind=_name(state, "kind"),
+        name=name_of(state, "name"),
+        kind=name_of(state, "kind"),
         members=len(state.members),
         stage=stage,
     )
@@ -78,8 +78,8 @@ def account_view(account_id: str, state: AccountState, deriver: Deriver) -> Acco
             )
     return AccountView(
         id=account_id,
-        name=_name(state, "name"),
-        kind=_name(state, "kind"),
+        name=name_of(state, "name"),
+        kind=name_of(state, "kind"),
         traits={k: v for k, (v, _, _) in sorted(state.traits.items())},
         members=members,
         journeys=tuple(journeys),

@@ -23,7 +23,7 @@ from waymark.accounts._derive import Deriver, StagesOf, TraitsOf
 from waymark.accounts._groups import group_events, group_tables
 from waymark.accounts._state import AccountState, Membership
 from waymark.accounts._tables import JOURNEYS, MEMBERS, TRAITS, from_tables, to_tables
-from waymark.accounts._views import account_view, summary
+from waymark.accounts._views import account_view, name_of, summary
 from waymark.accounts.config import (
     CONFIG_FILENAME,
     AccountsConfig,
@@ -31,7 +31,7 @@ from waymark.accounts.config import (
     load_accounts_config,
     load_accounts_text,
 )
-from waymark.accounts.contracts import AccountPage, AccountView
+from waymark.accounts.contracts import AccountMembership, AccountPage, AccountView
 from waymark.accounts.errors import AccountNotFound, UnknownModel, UnknownStage
 from waymark.accounts.ports import AccountStore, AccountTables
 from waymark.core.events import Event
@@ -111,6 +111,26 @@ class AccountsService:
         with self._lock:
             state = self._accounts.get(account_id)
             return {k: v for k, (v, _, _) in sorted(state.traits.items())} if state else {}
+
+    def memberships_of(self, profile_id: str) -> list[AccountMembership]:
+        """The accounts a person belongs to with their role and when they joined (the
+        person's data export)."""
+        with self._lock:
+            out: list[AccountMembership] = []
+            for account_id in sorted(self._of.get(profile_id, ())):
+                state = self._accounts[account_id]
+                role = self._deriver.roles.role(
+                    state.members[profile_id].group_role, self._deriver.traits_of(profile_id)
+                )
+                out.append(
+                    AccountMembership(
+                        account_id=account_id,
+                        name=name_of(state, "name"),
+                        role=role,
+                        joined_at=state.members[profile_id].joined_at,
+                    )
+                )
+            return out
 
     def subscribe(self, listener: AccountsListener) -> None:
         """Call ``listener(account_ids)`` when accounts' membership or stage changed."""

@@ -28,6 +28,17 @@ class AccountJourney(msgspec.Struct, frozen=True, kw_only=True):
     history: tuple[AccountTransition, ...] = ()
 
 
+class AccountMembership(msgspec.Struct, frozen=True, kw_only=True):
+    """One account a person belongs to, as their data export shows it."""
+
+    account_id: str
+    name: str | None
+    role: str | None
+    """Stated in their group call, else derived from their title (``accounts.roles``)."""
+    joined_at: datetime
+    """The time of their first group call to the account."""
+
+
 class MemberStage(msgspec.Struct, frozen=True, kw_only=True):
     model: str
     product: str

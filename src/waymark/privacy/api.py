@@ -18,6 +18,7 @@ from uuid import uuid4
 
 import msgspec
 
+from waymark.accounts.api import AccountsService
 from waymark.core.clock import Clock
 from waymark.core.events import Event
 from waymark.core.ports import EventLog
@@ -40,6 +41,7 @@ from waymark.privacy.contracts import (
 )
 from waymark.privacy.errors import RequestNotFound
 from waymark.privacy.ports import Messages, PrivacyStore, Writers
+from waymark.scoring.api import ScoringService
 
 __all__ = [
     "PreferenceCentre",
@@ -68,10 +70,13 @@ class PrivacyService:
         writers: Writers | None = None,
         links: PreferenceLinks,
         messages: Messages | None = None,
+        accounts: AccountsService | None = None,
+        scoring: ScoringService | None = None,
     ) -> None:
         """``writers``: what else writes a person's data (orchestration), held still while
         an erasure runs. ``links`` issues and checks preference-centre links (orchestration
-        has the same object); ``messages`` lists what was sent to a person (the page)."""
+        has the same object); ``messages`` lists what was sent to a person (the page);
+        ``accounts`` and ``scoring`` give the memberships and lead scores an export shows."""
         self._identity = identity
         self._journeys = journeys
         self._log = event_log
@@ -81,6 +86,8 @@ class PrivacyService:
         self.config = config or PrivacyConfig()
         self._erasing = threading.Lock()  # one erasure (and its rebuild) at a time
         self._writers: Writers = writers or _NoWriters()
+        self._accounts = accounts
+        self._scoring = scoring
         self.preferences = PreferenceCentre(
             links=links,
             store=store,
@@ -135,6 +142,8 @@ class PrivacyService:
             profile=profile,
             events=self.events_of(profile),
             journeys=list(journeys),
+            accounts=[] if self._accounts is None else self._accounts.memberships_of(profile.id),
+            scores=[] if self._scoring is None else list(self._scoring.person(profile.id).scores),
             records=self._store.records(_needles(profile, [])),
         )
 

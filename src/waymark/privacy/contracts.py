@@ -7,8 +7,10 @@ from typing import Any, Final, Literal
 
 import msgspec
 
+from waymark.accounts.contracts import AccountMembership
 from waymark.core.events import Event
 from waymark.identity.contracts import Profile
+from waymark.scoring.contracts import Score
 
 PURPOSES: Final[tuple[str, ...]] = ("email", "sms", "ads", "personalisation", "analytics")
 """Consent keys: two channels, ads targeting, personalisation and analytics. They are the
@@ -141,6 +143,10 @@ class ExportDocument(msgspec.Struct, frozen=True, kw_only=True):
     """Every event of the person, oldest first."""
     journeys: list[Any]
     """Stage per model and product, with the stage history."""
+    accounts: list[AccountMembership] = []
+    """The accounts the person belongs to: account id, role, when they joined."""
+    scores: list[Score] = []
+    """Their lead score per model and product, with the contributions behind it."""
     records: dict[str, list[dict[str, Any]]]
     """Rows of every other store that name the person (decisions, messages, inbox, runs),
     by table."""

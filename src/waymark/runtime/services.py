@@ -191,6 +191,8 @@ def build_services(
             writers=ErasureWriters(orchestrator, [stores.decisions]),
             links=links,
             messages=None if orchestrator is None else FlowMessages(orchestrator),
+            accounts=accounts,
+            scoring=scoring,
         )
     return Services(
         settings=settings,
