@@ -41,9 +41,12 @@ models:
 
 
 class Members:
-    """The accounts contract, in memory."""
+    """The accounts contract, in memory. An account's stage is its members' furthest (what
+    the accounts feature's ``furthest`` rule gives); ``test_account_stage`` runs scoring on
+    the real accounts feature with the other rules."""
 
-    def __init__(self) -> None:
+    def __init__(self, journeys: JourneyService) -> None:
+        self._journeys = journeys
         self.accounts: dict[str, set[str]] = {}
         self.traits: dict[str, dict[str, object]] = {}
         self._listeners: list[Callable[[list[str]], None]] = []
@@ -62,6 +65,13 @@ class Members:
     def account_traits(self, account_id: str) -> dict[str, object]:
         return dict(self.traits.get(account_id, {}))
 
+    def account_stage(self, account_id: str, model: str, product: str) -> str | None:
+        at = (
+            self._journeys.current_stages(p).get((model, product))
+            for p in self.member_ids(account_id)
+        )
+        return max((s for s in at if s is not None), key=HOURGLASS.stage_index, default=None)
+
     def subscribe(self, listener: Callable[[list[str]], None]) -> None:
         self._listeners.append(listener)
 
@@ -73,7 +83,7 @@ class World:
         self.clock = FakeClock(T0)
         self.identity = IdentityService()
         self.journeys = JourneyService([HOURGLASS], clock=self.clock)
-        self.members = Members() if members else None
+        self.members = Members(self.journeys) if members else None
         self.scoring = ScoringService(
             load_scoring_text(config, [HOURGLASS]),
             identity=self.identity,

@@ -112,6 +112,14 @@ class AccountsService:
             state = self._accounts.get(account_id)
             return {k: v for k, (v, _, _) in sorted(state.traits.items())} if state else {}
 
+    def account_stage(self, account_id: str, model: str, product: str) -> str | None:
+        """The account's current stage on a model for a product, as its configured rule
+        (furthest, majority, role) derives it; None when it has none there."""
+        with self._lock:
+            state = self._accounts.get(account_id)
+            history = None if state is None else state.journeys.get((model, product))
+            return history[-1].to_stage if history else None
+
     def memberships_of(self, profile_id: str) -> list[AccountMembership]:
         """The accounts a person belongs to with their role and when they joined (the
         person's data export)."""

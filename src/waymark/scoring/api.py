@@ -11,7 +11,7 @@ Other packages import only this module and ``waymark.scoring.contracts``.
 Score = fit + engagement. Fit is read from the current traits at read time. Engagement is
 stored undecayed (see ``_state``) and decays at read time, so stored scores never go stale.
 An account's score is the sum of its ``top_members`` highest member engagements plus the
-account's fit; its stage is the furthest current stage among its members.
+account's fit; its stage is the account's own, derived by the accounts feature's rule.
 """
 
 from __future__ import annotations
@@ -530,9 +530,9 @@ class ScoringService:
                     key=lambda km: (-km[0].value(now_us, points.half_life_us), km[1]),
                 )[: cfg.account.top_members]
                 engaged = sum(k.value(now_us, points.half_life_us) for k, _ in ranked)
-                at = [stages[m].get((name, product)) for m in members]
-                reached = [model.stage_index(s) for s in at if s is not None]
-                stage = model.stages[max(reached)].name if reached else None
+                # the account's own stage, by the accounts feature's rule for the model
+                # (furthest, majority or a role's), so sales and the account view agree
+                stage = self._memberships.account_stage(account_id, name, product)
                 total = fit_points + engaged
                 out.append(
                     Score(

@@ -18,6 +18,10 @@ class Memberships(Protocol):
 
     def account_traits(self, account_id: str) -> dict[str, object]: ...
 
+    def account_stage(self, account_id: str, model: str, product: str) -> str | None:
+        """The account's current stage, derived by its configured rule; None if it has none."""
+        ...
+
     def subscribe(self, listener: Callable[[list[str]], None]) -> None: ...
 
 
