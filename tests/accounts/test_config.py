@@ -57,7 +57,7 @@ def test_a_data_directory_file_replaces_the_defaults(tmp_path: Path) -> None:
         (GOOD.replace("hourglass:", "hourglas:"), "f.yaml:9: models.hourglas"),
         (GOOD.replace("group.traits.role", "group.role"), "f.yaml:3: roles.sources[0]"),
         (GOOD.replace("[procurement]", "['(']"), "f.yaml:6: roles.patterns.buyer[0]"),
-        (GOOD.replace("models:", "modles:"), "f.yaml:8: modles"),
+        (GOOD.replace("models:", "modles:"), "f.yaml:7: modles"),  # the key, not its block
         ("roles: [", "f.yaml:1: (document)"),
     ],
 )

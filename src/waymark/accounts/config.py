@@ -27,6 +27,7 @@ from waymark.accounts.errors import AccountsConfigError
 from waymark.journey.api import (
     YamlNode,
     parse_yaml,
+    read_yaml_file,
     yaml_items,
     yaml_mapping,
     yaml_name,
@@ -116,12 +117,7 @@ def load_accounts_text(
 def load_accounts_config(
     path: Path, *, models: Sequence[JourneyModel], strict: bool = True
 ) -> AccountsConfig:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AccountsConfigError(
-            f"cannot read: {exc}", file=str(path), line=None, field="(file)"
-        ) from None
+    text = read_yaml_file(path, error=AccountsConfigError)
     return load_accounts_text(text, file=str(path), models=models, strict=strict)
 
 

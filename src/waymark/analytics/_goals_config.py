@@ -15,6 +15,7 @@ from waymark.analytics.errors import GoalsInvalid
 from waymark.journey.api import (
     YamlNode,
     parse_yaml,
+    read_yaml_file,
     yaml_duration,
     yaml_mapping,
     yaml_number,
@@ -165,11 +166,6 @@ def load_goals(data_dir: Path | None, models: Sequence[JourneyModel]) -> Goals:
     path = None if data_dir is None else data_dir / GOALS_FILENAME
     if path is None or not path.exists():
         return shipped
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GoalsInvalid(
-            f"cannot read: {exc}", file=str(path), line=None, field="(file)"
-        ) from None
+    text = read_yaml_file(path, error=GoalsInvalid)
     own = parse_goals(text, file=str(path), models=models)
     return Goals(models={**shipped.models, **own.models})

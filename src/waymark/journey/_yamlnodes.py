@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import yaml
@@ -33,6 +34,8 @@ class Node:
     file: str
     error: type[ConfigFileError] = ModelError
     """The error raised for this file (each feature names its own code)."""
+    key_line: int | None = None
+    """The line of the key this value is under (a block value starts on a later line)."""
 
     def fail(self, message: str, *, field: str | None = None) -> ConfigFileError:
         """An error for this node (or for a missing child ``field`` of this mapping)."""
@@ -40,6 +43,15 @@ class Node:
 
     def child(self, name: str) -> str:
         return f"{self.field}.{name}" if self.field else name
+
+
+def read(path: Path, *, error: type[ConfigFileError] = ModelError) -> str:
+    """A configuration file's text, for ``parse``; a file that cannot be read (missing, a
+    directory, not UTF-8) is ``error`` naming the file, as ``parse`` names the line."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read: {exc}", file=str(path), line=None, field="(file)") from None
 
 
 def parse(text: str, *, file: str, error: type[ConfigFileError] = ModelError) -> Node:
@@ -79,7 +91,8 @@ def _convert(
             name = f"{field}.{key}" if field else key
             if key in out:
                 raise error("given twice", file=file, line=key_node.start_mark.line + 1, field=name)
-            out[key] = _convert(value_node, name, file, loader, error)
+            value = _convert(value_node, name, file, loader, error)
+            out[key] = replace(value, key_line=key_node.start_mark.line + 1)
         return Node(out, line, field, file, error)
     if isinstance(node, yaml.SequenceNode):
         items = [
@@ -104,7 +117,14 @@ def mapping(node: Node, allowed: tuple[str, ...]) -> dict[str, Node]:
     unknown = [k for k in node.value if k not in allowed]
     if unknown:
         key = unknown[0]
-        raise node.value[key].fail(f"unknown key {key!r}; expected one of {', '.join(allowed)}")
+        child: Node = node.value[key]
+        # the key's line: a block value (a mapping or list under the key) starts below it
+        raise child.error(
+            f"unknown key {key!r}; expected one of {', '.join(allowed)}",
+            file=child.file,
+            line=child.key_line or child.line,
+            field=child.field,
+        )
     return dict(node.value)
 
 

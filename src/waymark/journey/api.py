@@ -50,6 +50,7 @@ from waymark.journey._yamlnodes import mapping as yaml_mapping
 from waymark.journey._yamlnodes import name as yaml_name
 from waymark.journey._yamlnodes import optional as yaml_optional
 from waymark.journey._yamlnodes import parse as parse_yaml
+from waymark.journey._yamlnodes import read as read_yaml_file
 from waymark.journey._yamlnodes import required as yaml_required
 from waymark.journey._yamlnodes import text as yaml_text
 from waymark.journey._yamlnodes import texts as yaml_texts
@@ -94,6 +95,7 @@ __all__ = [
     "load_model",
     "load_model_text",
     "parse_yaml",
+    "read_yaml_file",
     "rebuild",
     "states_from_tables",
     "status_of",

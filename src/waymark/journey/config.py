@@ -14,6 +14,7 @@ import msgspec
 import yaml
 
 from waymark.journey._models import SHIPPED, load
+from waymark.journey._yamlnodes import read
 from waymark.journey.contracts import JourneyModel
 from waymark.journey.errors import ModelError
 
@@ -44,10 +45,9 @@ class JourneyConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 def load_journey_config(path: Path) -> JourneyConfig:
     """Read ``journeys.yaml``; errors name the file, the line and the field."""
+    text = read(path, error=ModelError)
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"cannot read: {exc}", file=str(path), line=None, field="(file)") from None
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
         raise ModelError(

@@ -12,6 +12,7 @@ from typing import Any
 from waymark.journey.api import (
     YamlNode,
     parse_yaml,
+    read_yaml_file,
     yaml_items,
     yaml_mapping,
     yaml_required,
@@ -34,12 +35,7 @@ from waymark.scoring.errors import ScoringConfigError
 def load_scoring(
     path: Path, models: Sequence[JourneyModel], *, only_running: bool = False
 ) -> ScoringConfig:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScoringConfigError(
-            f"cannot read: {exc}", file=str(path), line=None, field="(file)"
-        ) from None
+    text = read_yaml_file(path, error=ScoringConfigError)
     return load_scoring_text(text, models, file=str(path), only_running=only_running)
 
 
