@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from waymark.web.preferences import problem_page
 from waymark.web.routes import CONTENT_SECURITY_POLICY, STATIC_DIR
 
 OUR_FILES = [
@@ -122,3 +123,31 @@ def test_static_paths_never_escape_the_asset_folder(
     else:
         assert r.status_code in (404, 405), (path, r.status_code)
     assert b"from starlette" not in r.content
+
+
+CSS_DIR = STATIC_DIR / "css"
+COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}\b|rgba?\(")
+DECLARED = re.compile(r"(--[\w-]+)\s*:\s*([^;]+);")
+USED = re.compile(r"var\((--[\w-]+)\)")
+
+
+def test_colour_variables_are_declared_once_in_the_theme(web_client: TestClient) -> None:
+    """The dashboard and the preference page share theme.css's colours: neither stylesheet
+    declares a colour variable of its own, each uses only variables the theme (or the file
+    itself) declares, and both pages link the theme before their own sheet."""
+    theme = dict(DECLARED.findall((CSS_DIR / "theme.css").read_text()))
+    assert {"--text", "--bg", "--accent", "--accent-strong", "--focus"} <= set(theme)
+    for name in ("app.css", "preferences.css"):
+        css = (CSS_DIR / name).read_text()
+        own = dict(DECLARED.findall(css))
+        colours = {k: v for k, v in own.items() if COLOUR.search(v) and not k.endswith("shadow")}
+        assert colours == {}, f"{name} declares colours the theme should hold"
+        unknown = set(USED.findall(css)) - set(theme) - set(own)
+        assert unknown == set(), f"{name} uses variables nobody declares"
+    for page, own_sheet in (
+        (web_client.get("/").text, "/static/css/app.css"),
+        (problem_page("expired")[1], "/static/css/preferences.css"),
+    ):
+        sheets = [a for a in ASSET.findall(page) if a.endswith(".css")]
+        assert sheets == ["/static/css/theme.css", own_sheet]
+        assert web_client.get(sheets[0]).status_code == 200

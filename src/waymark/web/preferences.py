@@ -28,8 +28,8 @@ NOTICES: Final = {
     "unconfirmed": "Nothing was deleted: tick the box to confirm you want your data deleted.",
 }
 _SECURITY: Final = {
-    # nothing but this page's own stylesheet; forms only to this server; the token in the
-    # address never leaves in a Referer
+    # nothing but the package's stylesheets (the shared colours and the page's own); forms
+    # only to this server; the token in the address never leaves in a Referer
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
@@ -66,6 +66,7 @@ def _shell(title: str, body: str) -> str:
         '<meta name="robots" content="noindex, nofollow">'
         f"<title>{_e(title)}</title>"
         '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+        '<link rel="stylesheet" href="/static/css/theme.css">'
         '<link rel="stylesheet" href="/static/css/preferences.css">'
         f"</head><body><main>{body}</main></body></html>"
     )
