@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import msgspec
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,10 +20,17 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def ev(mid: str, *, source: str = "web", at: datetime = T0, **kw: object) -> Event:
-    fields: dict[str, object] = {"user_id": "u1", "event": "Product Viewed", **kw}
-    return Event(
-        message_id=mid, type="track", timestamp=at, received_at=at, source=source, **fields
-    )  # type: ignore[arg-type]
+    """A track event of ``u1``; ``kw`` replaces any other field (``user_id=None``, ``channel``)."""
+    base = Event(
+        message_id=mid,
+        type="track",
+        timestamp=at,
+        received_at=at,
+        source=source,
+        user_id="u1",
+        event="Product Viewed",
+    )
+    return msgspec.structs.replace(base, **kw)
 
 
 def test_append_assigns_consecutive_seqs(event_log: EventLog) -> None:

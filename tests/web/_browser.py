@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
 
 
 class DashboardServer(ServerProcess):
-    """A real ``waymark serve`` (through ``tests.web._serve``, which adds the dashboard)."""
+    """A real ``waymark serve`` (through ``tests.web._serve``), dashboard included."""
 
     def start(self, timeout: float = 120.0) -> DashboardServer:
         # generous: on a loaded 2-core machine the server's imports alone can take 40 s

@@ -1,11 +1,11 @@
-"""``waymark serve`` with the dashboard routes, for the browser tests.
-
-The dashboard's routes module is ready, but ``waymark.api.app`` cannot list it in
-``ROUTE_MODULES`` while import-linter keeps ``waymark.api | waymark.web`` independent. Until the
-lead registers it, this launcher runs the real ``serve`` command with ``create_app`` wrapped to
-add the dashboard routes; once ``/`` is served by the app itself it adds nothing.
+"""``waymark serve`` as the browser tests start it:
 
     python -m tests.web._serve serve --port 8420 --data DIR --quiet
+
+The app serves the dashboard itself (``waymark.api.app`` lists ``waymark.web.routes`` in
+``ROUTE_MODULES``), so this runs the real ``serve`` command and the real app. The wrapper
+``create_app_with_dashboard`` (also what ``conftest.web_client`` builds) adds the dashboard's
+routes only to an app that does not serve ``/``; with the routes registered it adds nothing.
 """
 
 from __future__ import annotations
