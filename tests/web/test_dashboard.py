@@ -289,7 +289,9 @@ def test_catalog_flows_and_audiences_show_their_recent_performance(
     header = _header(page, "audiences-table")
     assert "Members now" in header, header
     # the page says when the sizes were counted (the server shares a count for a minute)
-    assert page.locator("#list .hint").filter(has_text="Counted").count() == 1
+    from playwright.sync_api import expect  # the module is imported only where Chromium runs
+
+    expect(page.locator("#list .hint").filter(has_text="Counted")).to_have_count(1)
     for row in audiences["audiences"]:
         cells = dict(zip(header, _cells(page, "audiences-table", row["name"]), strict=True))
         assert cells["Members now"] == f"{row['size']:,}", row
@@ -310,7 +312,8 @@ def test_catalog_flows_and_audiences_show_their_recent_performance(
         assert shown >= row["treated"]["chosen"], (row, cells)
         offered += shown
     assert offered >= 3
-    assert page.locator(".activity-chart canvas").count() == 1
+    # waits: ECharts draws its canvas in a later frame than the table
+    expect(page.locator(".activity-chart canvas")).to_have_count(1)
     # the window picker asks again over 30 days
     page.get_by_label("Performance over").select_option("30")
     page.get_by_role("columnheader", name="Decisions (30 d)").wait_for()
