@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
+from waymark.cli._common import wait_healthy as waymark_wait_healthy
+from waymark.core.errors import WaymarkError
 
 
 def free_port() -> int:
@@ -18,18 +18,11 @@ def free_port() -> int:
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
-    """Wait until ``url``/healthz answers 200; fail with the server's log if it exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url} exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not become healthy within {timeout:.0f} s")
+    """Wait until ``url``/healthz answers 200; fail with the server's log if it does not."""
+    try:
+        waymark_wait_healthy(url, proc, timeout)
+    except WaymarkError as exc:
+        raise RuntimeError(f"{exc}: {log.read_text()[-2000:]}") from None
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

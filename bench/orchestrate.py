@@ -180,16 +180,29 @@ def _events(n: int, spread: timedelta) -> list[Event]:
 # -- timers ---------------------------------------------------------------------------------------
 
 
+def _send_all(
+    n: int,
+    send: str,
+    channels: dict[str, Any],
+    *,
+    url: str = "http://127.0.0.1:9/",
+    batch: int = 1000,
+) -> int:
+    """``n`` events a second apart through a fresh orchestrator, then every send they
+    scheduled, all due at once; how many ran."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        _orchestrator(Path(tmp), send, channels, url=url, batch=batch) as (orch, clock),
+    ):
+        orch.process(_events(n, timedelta(seconds=1)))
+        clock.set(T0 + timedelta(seconds=2))
+        return orch.run_due()
+
+
 def _warm_up() -> None:
     """Pay the one-time costs (pyarrow's lazy pandas import, DuckDB's first queries, template
     compilation) outside the measurements."""
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        _orchestrator(Path(tmp), INBOX_SEND, {"inbox": _Null()}) as (orch, clock),
-    ):
-        orch.process(_events(200, timedelta(seconds=1)))
-        clock.set(T0 + timedelta(seconds=2))
-        orch.run_due()
+    _send_all(200, INBOX_SEND, {"inbox": _Null()})
 
 
 def _bench_timers(report: Report) -> None:
@@ -320,17 +333,8 @@ def _bench_email(report: Report) -> None:
                     smtp.send_message(msg)
             return SENDS
 
-        def through_engine() -> int:
-            with (
-                tempfile.TemporaryDirectory() as tmp,
-                _orchestrator(Path(tmp), EMAIL_SEND, {"email": channel}, batch=500) as (orch, fake),
-            ):
-                orch.process(_events(SENDS, timedelta(seconds=1)))
-                fake.set(T0 + timedelta(seconds=2))
-                return orch.run_due()
-
         raw, chan = _best_of_two(raw_smtplib, through_channel)
-        engine = _timed(through_engine)
+        engine = _timed(lambda: _send_all(SENDS, EMAIL_SEND, {"email": channel}, batch=500))
     finally:
         controller.stop()
     _send_table(
@@ -441,20 +445,8 @@ def _bench_webhooks(report: Report) -> None:
                 assert all(r.ok for r in results)
                 return len(results)
 
-            def through_engine() -> int:
-                with (
-                    tempfile.TemporaryDirectory() as tmp,
-                    _orchestrator(Path(tmp), WEBHOOK_SEND, {}, url=sink.url, batch=500) as (
-                        orch,
-                        fake,
-                    ),
-                ):
-                    orch.process(_events(SENDS, timedelta(seconds=1)))
-                    fake.set(T0 + timedelta(seconds=2))
-                    return orch.run_due()
-
             raw, chan = _best_of_two(raw_httpx, through_channel)
-            engine = _timed(through_engine)
+            engine = _timed(lambda: _send_all(SENDS, WEBHOOK_SEND, {}, url=sink.url, batch=500))
     finally:
         sink.close()
     _send_table(

@@ -7,10 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+
+from waymark.cli._common import wait_healthy
+from waymark.core.errors import WaymarkError
 
 WRITE_KEY = "test-write-key"
 ADMIN_TOKEN = "test-admin-token"
@@ -69,18 +71,12 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.kill()  # a server that never came up must not outlive the test
-        raise RuntimeError(f"server did not become healthy in {timeout}s: {self.log()}")
+        try:
+            wait_healthy(self.url, self.proc, timeout, poll=0.05)
+        except WaymarkError as exc:
+            self.kill()  # a server that never came up must not outlive the test
+            raise RuntimeError(f"{exc}: {self.log()}") from None
+        return self
 
     def log(self) -> str:
         try:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from tests._server import ServerProcess
+from waymark.cli._common import wait_healthy
+from waymark.core.errors import WaymarkError
 
 if TYPE_CHECKING:
     from playwright.sync_api import ConsoleMessage, Page
@@ -45,17 +46,11 @@ class DashboardServer(ServerProcess):
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"server did not become healthy in {timeout}s: {self.log()}")
+        try:
+            wait_healthy(self.url, self.proc, timeout, poll=0.05)
+        except WaymarkError as exc:
+            raise RuntimeError(f"{exc}: {self.log()}") from None
+        return self
 
     def send(self, batch: list[dict[str, Any]]) -> None:
         """Events through the public tracking API, as a server SDK sends them."""

@@ -35,6 +35,7 @@ from waymark.accounts.contracts import AccountMembership, AccountPage, AccountVi
 from waymark.accounts.errors import AccountNotFound, UnknownModel, UnknownStage
 from waymark.accounts.ports import AccountStore, AccountTables
 from waymark.core.events import Event
+from waymark.core.listeners import notify
 from waymark.journey.contracts import JourneyModel
 
 __all__ = [
@@ -216,13 +217,7 @@ class AccountsService:
         return changed
 
     def _notify(self, account_ids: list[str]) -> None:
-        if not account_ids:
-            return
-        for listener in self._listeners:
-            try:
-                listener(account_ids)
-            except Exception:  # a subscriber's failure must not stop placement
-                log.exception("an accounts listener failed")
+        notify(self._listeners, account_ids, log=log, failed="an accounts listener failed")
 
     # -- the pipeline's processor protocol ------------------------------------------------------
 

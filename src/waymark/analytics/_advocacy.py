@@ -7,10 +7,10 @@ import duckdb
 import pyarrow as pa
 
 from waymark.analytics._conditions import json_path
+from waymark.analytics._profiled import register_events, require_profile
 from waymark.analytics._stages import register
 from waymark.analytics.config import AnalyticsConfig, advocacy_stage
 from waymark.analytics.contracts import AdvocacyReport, ProductAdvocacy
-from waymark.analytics.errors import InvalidInput
 from waymark.journey.contracts import JourneyModel
 
 _REVIEWS = """
@@ -64,13 +64,9 @@ def advocacy(
     profile: str,
     config: AnalyticsConfig,
 ) -> AdvocacyReport:
-    if profile not in events.column_names:
-        raise InvalidInput(f"the events have no profile column {profile!r}", field="profile")
+    require_profile(events, profile)
     register(con, model, transitions, states, product=None)
-    con.register("raw", events)
-    con.execute(
-        f'CREATE OR REPLACE TEMP VIEW ev AS SELECT *, "{profile}"::VARCHAR AS profile FROM raw'
-    )
+    register_events(con, events, profile=profile)
     reviews = {
         product: (n, rating)
         for product, n, rating in con.execute(

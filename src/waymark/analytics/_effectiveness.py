@@ -15,10 +15,9 @@ import duckdb
 import pyarrow as pa
 
 from waymark.analytics._conditions import json_path
-from waymark.analytics._frame import quote
+from waymark.analytics._profiled import register_events, require_profile
 from waymark.analytics._stages import as_of_micros, register
 from waymark.analytics.contracts import ContentEffect, EffectivenessReport
-from waymark.analytics.errors import InvalidInput
 from waymark.journey.contracts import JourneyModel
 
 _SQL = """
@@ -75,13 +74,9 @@ def effectiveness(
     as_of: datetime,
     days: int,
 ) -> EffectivenessReport:
-    if profile not in events.column_names:
-        raise InvalidInput(f"the events have no profile column {profile!r}", field="profile")
+    require_profile(events, profile)
     register(con, model, transitions, states, product=None)
-    con.register("raw", events)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW ev AS SELECT *, {quote(profile)}::VARCHAR AS profile FROM raw"
-    )
+    register_events(con, events, profile=profile)
     rows = con.execute(
         _SQL,
         {

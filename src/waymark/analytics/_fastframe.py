@@ -21,8 +21,9 @@ from numpy.typing import NDArray
 
 from waymark.analytics._conditions import TEXT_COLUMNS, Sql, event_condition
 from waymark.analytics._frame import ACTION_TYPES, NAMED_BREAKDOWNS, Frame
+from waymark.analytics._profiled import require_profile
 from waymark.analytics.contracts import NONE_LABEL, FunnelQuery, FunnelStep, WhereValue
-from waymark.analytics.errors import InvalidInput, InvalidQuery
+from waymark.analytics.errors import InvalidQuery
 from waymark.core.eventframe import to_naive_utc
 
 Bools = NDArray[np.bool_]
@@ -138,8 +139,7 @@ def fast_frame(
     breakdown: bool,
 ) -> Frame:
     """Funnel rows when the breakdown (if any) is a plain column (see ``plain_breakdown``)."""
-    if profile not in events.column_names:
-        raise InvalidInput(f"the events have no profile column {profile!r}", field="profile")
+    require_profile(events, profile)
     by = plain_breakdown(query.breakdown) if breakdown else None
     names = _codes(events.column("event"))
     types = _codes(events.column("type"))

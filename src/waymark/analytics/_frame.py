@@ -19,8 +19,9 @@ from numpy.typing import NDArray
 
 from waymark.analytics._accounts import ACCOUNT_BREAKDOWN, account_join
 from waymark.analytics._conditions import Sql, event_condition, field_ref, stage_condition
+from waymark.analytics._profiled import quote, require_profile
 from waymark.analytics.contracts import NONE_LABEL, FunnelQuery
-from waymark.analytics.errors import InvalidInput, InvalidQuery
+from waymark.analytics.errors import InvalidQuery
 from waymark.core.eventframe import to_naive_utc
 
 ACTION_TYPES: Final = ("track", "page", "screen")
@@ -46,11 +47,6 @@ class Frame:
     """Whether the event is a customer action (``ACTION_TYPES``), for ``strict_order``."""
     labels: list[str]
     """Breakdown value of each ``value`` code (``[""]`` without a breakdown)."""
-
-
-def quote(name: str) -> str:
-    """A SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _bits(conditions: list[Sql]) -> Sql:
@@ -82,8 +78,7 @@ def build_frame(
 ) -> Frame:
     """Run the row query on ``con`` (a cursor of its own: the inputs are registered on it).
     ``breakdown`` False ignores ``query.breakdown``."""
-    if profile not in events.column_names:
-        raise InvalidInput(f"the events have no profile column {profile!r}", field="profile")
+    require_profile(events, profile)
     stage_steps = [(i, s) for i, s in enumerate(query.steps) if s.is_stage]
     if stage_steps and transitions is None:
         raise InvalidQuery(

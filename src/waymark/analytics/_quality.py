@@ -8,9 +8,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from waymark.analytics._profiled import register_events, require_profile
 from waymark.analytics.config import AnalyticsConfig
 from waymark.analytics.contracts import QualityReport
-from waymark.analytics.errors import InvalidInput
 from waymark.core.signals import signal_mask
 
 _SQL = """
@@ -60,14 +60,10 @@ def quality(
     profile: str,
     config: AnalyticsConfig,
 ) -> QualityReport:
-    if profile not in events.column_names:
-        raise InvalidInput(f"the events have no profile column {profile!r}", field="profile")
+    require_profile(events, profile)
     # quality is about customers' own events: outside signals are nobody's
-    con.register("raw", events.filter(pc.invert(signal_mask(events))))
+    register_events(con, events.filter(pc.invert(signal_mask(events))), profile=profile)
     con.register("s", states)
-    con.execute(
-        f'CREATE OR REPLACE TEMP VIEW ev AS SELECT *, "{profile}"::VARCHAR AS profile FROM raw'
-    )
     row = con.execute(
         _SQL,
         {

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import msgspec
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,6 +14,7 @@ from waymark.core.errors import PayloadTooLarge, ValidationError
 from waymark.ingest.api import decode_content
 
 T = TypeVar("T")
+P = ParamSpec("P")
 ADMIN_BODY_LIMIT = 4 * 1024 * 1024
 _encoder = msgspec.json.Encoder()
 
@@ -53,3 +56,9 @@ def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = 
     return Response(
         _encoder.encode(obj), status_code=status, media_type="application/json", headers=headers
     )
+
+
+async def threaded_json(fn: Callable[P, Any], *args: P.args, **kwargs: P.kwargs) -> Response:
+    """``fn(*args, **kwargs)`` in a worker thread, answered as JSON: reads and reports touch
+    the store, and must not hold up the event loop."""
+    return json_response(await run_in_threadpool(fn, *args, **kwargs))

@@ -5,18 +5,17 @@ by stage and product, and the accounts one person belongs to."""
 from __future__ import annotations
 
 import msgspec
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from waymark.accounts.api import AccountsService
 from waymark.accounts.contracts import AccountHourglass, AccountPage, AccountView
-from waymark.analytics.errors import AnalyticsUnavailable
-from waymark.api._deps import services, surviving_profile_id
-from waymark.api._io import json_response
+from waymark.api._deps import available, services, surviving_profile_id
+from waymark.api._io import threaded_json
 from waymark.api._openapi import Param, endpoint
-from waymark.api.events import query_int
+from waymark.api.analytics import analytics_of
+from waymark.api.events import query_int, query_text
 from waymark.core.errors import TransientError
 
 TAGS = ("accounts",)
@@ -33,10 +32,9 @@ class ProfileAccounts(msgspec.Struct):
 
 
 def _accounts(request: Request) -> AccountsService:
-    accounts = services(request).accounts
-    if accounts is None:
-        raise AccountsUnavailable("accounts are not set up on this server")
-    return accounts
+    return available(
+        services(request).accounts, AccountsUnavailable, "accounts are not set up on this server"
+    )
 
 
 @endpoint(
@@ -59,20 +57,14 @@ def _accounts(request: Request) -> AccountsService:
     extra_statuses={404: "No such model", 400: "No such stage on the model"},
 )
 async def list_accounts(request: Request) -> Response:
-    accounts = _accounts(request)
-    q = request.query_params
-    offset = query_int(request, "offset", 0, lo=0, hi=10**9)
-    limit = query_int(request, "limit", 50, lo=1, hi=500)
-    page = await run_in_threadpool(
-        lambda: accounts.page(
-            model=q.get("model") or None,
-            product=q.get("product") or None,
-            stage=q.get("stage") or None,
-            offset=offset,
-            limit=limit,
-        )
+    return await threaded_json(
+        _accounts(request).page,
+        model=query_text(request, "model"),
+        product=query_text(request, "product"),
+        stage=query_text(request, "stage"),
+        offset=query_int(request, "offset", 0, lo=0, hi=10**9),
+        limit=query_int(request, "limit", 50, lo=1, hi=500),
     )
-    return json_response(page)
 
 
 @endpoint(
@@ -90,9 +82,7 @@ async def list_accounts(request: Request) -> Response:
     extra_statuses={404: "No such account"},
 )
 async def get_account(request: Request) -> Response:
-    accounts = _accounts(request)
-    view = await run_in_threadpool(accounts.account, request.path_params["id"])
-    return json_response(view)
+    return await threaded_json(_accounts(request).account, request.path_params["id"])
 
 
 def _profile_accounts(request: Request, raw: str) -> ProfileAccounts:
@@ -117,8 +107,7 @@ def _profile_accounts(request: Request, raw: str) -> ProfileAccounts:
     extra_statuses={404: "No such profile"},
 )
 async def profile_accounts(request: Request) -> Response:
-    found = await run_in_threadpool(_profile_accounts, request, request.path_params["id"])
-    return json_response(found)
+    return await threaded_json(_profile_accounts, request, request.path_params["id"])
 
 
 @endpoint(
@@ -137,16 +126,11 @@ async def profile_accounts(request: Request) -> Response:
     ],
 )
 async def account_hourglass(request: Request) -> Response:
-    analytics = services(request).analytics
-    if analytics is None:
-        raise AnalyticsUnavailable("journey analytics is not set up on this server")
-    q = request.query_params
-    report = await run_in_threadpool(
-        lambda: analytics.account_hourglass(
-            model=q.get("model") or None, product=q.get("product") or None
-        )
+    return await threaded_json(
+        analytics_of(request).account_hourglass,
+        model=query_text(request, "model"),
+        product=query_text(request, "product"),
     )
-    return json_response(report)
 
 
 def routes() -> list[BaseRoute]:

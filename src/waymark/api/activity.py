@@ -5,16 +5,14 @@ in a worker thread: the queries and the audience count must never hold up the ev
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 import msgspec
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from waymark.api._deps import services
-from waymark.api._io import json_response
+from waymark.api._io import threaded_json
 from waymark.api._openapi import Param, endpoint
 from waymark.api.decide import decider_for
 from waymark.api.events import query_int
@@ -26,13 +24,11 @@ TAGS = ("activity",)
 DAYS = Param("days", "query", int, "the window: the last N days (1-366, default 7)")
 
 
-async def _over_window(
-    request: Request, compute: Callable[[datetime, int], msgspec.Struct]
-) -> Response:
-    """``compute(now, days)`` in a worker thread, answered as JSON."""
+async def _over_window(request: Request, compute: Callable[..., msgspec.Struct]) -> Response:
+    """``compute(now=..., days=...)`` in a worker thread, answered as JSON."""
     days = query_int(request, "days", 7, lo=1, hi=366)
     now = services(request).clock.now()
-    return json_response(await run_in_threadpool(compute, now, days))
+    return await threaded_json(compute, now=now, days=days)
 
 
 @endpoint(
@@ -44,8 +40,7 @@ async def _over_window(
     response=CatalogPerformance, auth="admin", tags=TAGS, params=[DAYS],
 )  # fmt: skip
 async def catalog_activity(request: Request) -> Response:
-    decider = decider_for(request)
-    return await _over_window(request, lambda now, days: decider.performance(now=now, days=days))
+    return await _over_window(request, decider_for(request).performance)
 
 
 @endpoint(
@@ -54,8 +49,7 @@ async def catalog_activity(request: Request) -> Response:
     response=FlowsActivity, auth="admin", tags=TAGS, params=[DAYS],
 )  # fmt: skip
 async def flows_activity(request: Request) -> Response:
-    orch = orchestrator_for(request)
-    return await _over_window(request, lambda now, days: orch.activity(now=now, days=days))
+    return await _over_window(request, orchestrator_for(request).activity)
 
 
 @endpoint(
@@ -66,8 +60,7 @@ async def flows_activity(request: Request) -> Response:
     response=AudiencesActivity, auth="admin", tags=TAGS, params=[DAYS],
 )  # fmt: skip
 async def audiences_activity(request: Request) -> Response:
-    decider = decider_for(request)
-    return await _over_window(request, lambda now, days: decider.audiences(now=now, days=days))
+    return await _over_window(request, decider_for(request).audiences)
 
 
 def routes() -> list[BaseRoute]:

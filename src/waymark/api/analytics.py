@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -25,10 +24,10 @@ from waymark.analytics.contracts import (
     TransitionsReport,
 )
 from waymark.analytics.errors import AnalyticsUnavailable
-from waymark.api._deps import services
-from waymark.api._io import decode_body, json_response
+from waymark.api._deps import available, services
+from waymark.api._io import decode_body, threaded_json
 from waymark.api._openapi import Param, endpoint
-from waymark.api.events import query_flag, query_int, query_time
+from waymark.api.events import query_flag, query_int, query_text, query_time
 from waymark.core.errors import ValidationError
 
 TAGS = ("analytics",)
@@ -38,14 +37,11 @@ _AS_OF = Param("as_of", "query", str, "status as of this time (RFC 3339; default
 
 
 def analytics_of(request: Request) -> AnalyticsService:
-    analytics = services(request).analytics
-    if analytics is None:
-        raise AnalyticsUnavailable("journey analytics is not set up on this server")
-    return analytics
-
-
-def _text(request: Request, name: str) -> str | None:
-    return request.query_params.get(name) or None
+    return available(
+        services(request).analytics,
+        AnalyticsUnavailable,
+        "journey analytics is not set up on this server",
+    )
 
 
 def _period(request: Request) -> Literal["week", "month"]:
@@ -71,14 +67,12 @@ def _flag(request: Request, name: str) -> bool:
     params=[_MODEL, _PRODUCT, _AS_OF],
 )
 async def hourglass(request: Request) -> Response:
-    analytics = analytics_of(request)
-    report = await run_in_threadpool(
-        analytics.hourglass,
-        model=_text(request, "model"),
-        product=_text(request, "product"),
+    return await threaded_json(
+        analytics_of(request).hourglass,
+        model=query_text(request, "model"),
+        product=query_text(request, "product"),
         as_of=query_time(request, "as_of"),
     )
-    return json_response(report)
 
 
 @endpoint(
@@ -91,9 +85,7 @@ async def hourglass(request: Request) -> Response:
     params=[_AS_OF],
 )
 async def insights(request: Request) -> Response:
-    analytics = analytics_of(request)
-    report = await run_in_threadpool(analytics.insights, as_of=query_time(request, "as_of"))
-    return json_response(report)
+    return await threaded_json(analytics_of(request).insights, as_of=query_time(request, "as_of"))
 
 
 @endpoint(
@@ -110,7 +102,7 @@ async def insights(request: Request) -> Response:
 async def funnel(request: Request) -> Response:
     analytics = analytics_of(request)
     query = await decode_body(request, FunnelQuery)
-    return json_response(await run_in_threadpool(analytics.funnel, query))
+    return await threaded_json(analytics.funnel, query)
 
 
 @endpoint(
@@ -127,14 +119,12 @@ async def funnel(request: Request) -> Response:
     ],
 )
 async def transitions(request: Request) -> Response:
-    analytics = analytics_of(request)
-    report = await run_in_threadpool(
-        analytics.transitions,
-        model=_text(request, "model"),
-        product=_text(request, "product"),
+    return await threaded_json(
+        analytics_of(request).transitions,
+        model=query_text(request, "model"),
+        product=query_text(request, "product"),
         paths=query_int(request, "paths", 10, lo=1, hi=100),
     )
-    return json_response(report)
 
 
 @endpoint(
@@ -154,16 +144,14 @@ async def transitions(request: Request) -> Response:
     ],
 )
 async def cohorts(request: Request) -> Response:
-    analytics = analytics_of(request)
-    report = await run_in_threadpool(
-        analytics.cohorts,
-        model=_text(request, "model"),
-        product=_text(request, "product"),
+    return await threaded_json(
+        analytics_of(request).cohorts,
+        model=query_text(request, "model"),
+        product=query_text(request, "product"),
         period=_period(request),
         by_entry_stage=_flag(request, "by_entry_stage"),
         as_of=query_time(request, "as_of"),
     )
-    return json_response(report)
 
 
 @endpoint(
@@ -176,11 +164,11 @@ async def cohorts(request: Request) -> Response:
     params=[_MODEL, _AS_OF],
 )
 async def coverage(request: Request) -> Response:
-    analytics = analytics_of(request)
-    report = await run_in_threadpool(
-        analytics.coverage, model=_text(request, "model"), as_of=query_time(request, "as_of")
+    return await threaded_json(
+        analytics_of(request).coverage,
+        model=query_text(request, "model"),
+        as_of=query_time(request, "as_of"),
     )
-    return json_response(report)
 
 
 @endpoint(
@@ -193,9 +181,7 @@ async def coverage(request: Request) -> Response:
     params=[_MODEL],
 )
 async def advocacy(request: Request) -> Response:
-    analytics = analytics_of(request)
-    report = await run_in_threadpool(analytics.advocacy, model=_text(request, "model"))
-    return json_response(report)
+    return await threaded_json(analytics_of(request).advocacy, model=query_text(request, "model"))
 
 
 @endpoint(
@@ -207,8 +193,7 @@ async def advocacy(request: Request) -> Response:
     tags=TAGS,
 )
 async def quality(request: Request) -> Response:
-    analytics = analytics_of(request)
-    return json_response(await run_in_threadpool(analytics.quality))
+    return await threaded_json(analytics_of(request).quality)
 
 
 @endpoint(
@@ -226,14 +211,12 @@ async def quality(request: Request) -> Response:
     ],
 )
 async def effectiveness(request: Request) -> Response:
-    analytics = analytics_of(request)
-    report = await run_in_threadpool(
-        analytics.effectiveness,
-        model=_text(request, "model"),
+    return await threaded_json(
+        analytics_of(request).effectiveness,
+        model=query_text(request, "model"),
         days=query_int(request, "days", 14, lo=1, hi=365),
         as_of=query_time(request, "as_of"),
     )
-    return json_response(report)
 
 
 def routes() -> list[BaseRoute]:

@@ -7,14 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from waymark.api._deps import services
-from waymark.api._io import decode_body, json_response, read_body
+from waymark.api._deps import available, services
+from waymark.api._io import decode_body, json_response, read_body, threaded_json
 from waymark.api._openapi import Param, endpoint
+from waymark.api.events import query_text
 from waymark.core.errors import ValidationError
 from waymark.decide.api import Decider, load_catalog_text
 from waymark.decide.config import CatalogDoc, Experience
@@ -57,10 +57,9 @@ class NextBestAction(msgspec.Struct):
 
 def decider_for(request: Request) -> Decider:
     """The server's decider, or ``decide.unavailable`` when it runs without one."""
-    decider = services(request).decide
-    if decider is None:
-        raise DecideUnavailable("decisions are not set up on this server")
-    return decider
+    return available(
+        services(request).decide, DecideUnavailable, "decisions are not set up on this server"
+    )
 
 
 def _offered(decision: Decision) -> list[Offered]:
@@ -129,16 +128,14 @@ async def get_audience(request: Request) -> Response:
     decider, limit = decider_for(request), _limit(request)
     now = services(request).clock.now()
     # a page walks the profiles: off the event loop, so other requests go on meanwhile
-    page = await run_in_threadpool(
-        lambda: decider.audience(
-            request.path_params["name"],
-            now=now,
-            cursor=q.get("cursor"),
-            limit=limit,
-            default_region=q.get("region") or None,
-        )
+    return await threaded_json(
+        decider.audience,
+        request.path_params["name"],
+        now=now,
+        cursor=q.get("cursor"),
+        limit=limit,
+        default_region=query_text(request, "region"),
     )
-    return json_response(page)
 
 
 @endpoint(

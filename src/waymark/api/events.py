@@ -22,6 +22,11 @@ class EventPage(msgspec.Struct):
     total_in_log: int
 
 
+def query_text(request: Request, name: str) -> str | None:
+    """The parameter's value; None when it is missing or empty."""
+    return request.query_params.get(name) or None
+
+
 def query_int(request: Request, name: str, default: int, *, lo: int, hi: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":

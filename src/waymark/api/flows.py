@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from waymark.api._deps import services
-from waymark.api._io import ADMIN_BODY_LIMIT, json_response, read_body
+from waymark.api._deps import available, services
+from waymark.api._io import ADMIN_BODY_LIMIT, json_response, read_body, threaded_json
 from waymark.api._openapi import Param, endpoint
 from waymark.api.events import query_int
 from waymark.core.errors import ValidationError, WaymarkError
@@ -48,10 +48,11 @@ class Done(msgspec.Struct, frozen=True):
 
 
 def orchestrator_for(request: Request) -> Orchestrator:
-    orch = services(request).orchestrator
-    if orch is None:
-        raise OrchestrateUnavailable("orchestration is not set up on this server")
-    return orch
+    return available(
+        services(request).orchestrator,
+        OrchestrateUnavailable,
+        "orchestration is not set up on this server",
+    )
 
 
 def _statuses(request: Request) -> tuple[MessageStatus, ...]:
@@ -81,8 +82,7 @@ async def _record(request: Request, events: list[Event]) -> None:
     response=FlowList, auth="admin", tags=TAGS,
 )  # fmt: skip
 async def list_flows(request: Request) -> Response:
-    orch = orchestrator_for(request)
-    return json_response(await run_in_threadpool(orch.flows))
+    return await threaded_json(orchestrator_for(request).flows)
 
 
 @endpoint(
@@ -102,7 +102,7 @@ async def put_flow(request: Request) -> Response:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationError("the flow must be UTF-8 text (YAML or JSON)") from None
-    return json_response(await run_in_threadpool(orch.put_flow, text))
+    return await threaded_json(orch.put_flow, text)
 
 
 @endpoint(
@@ -110,8 +110,7 @@ async def put_flow(request: Request) -> Response:
     tags=TAGS, params=[Param("id", "path", str, "flow id")], extra_statuses={404: "No such flow"},
 )  # fmt: skip
 async def get_flow(request: Request) -> Response:
-    orch = orchestrator_for(request)
-    return json_response(await run_in_threadpool(orch.flow, request.path_params["id"]))
+    return await threaded_json(orchestrator_for(request).flow, request.path_params["id"])
 
 
 @endpoint(
@@ -138,15 +137,7 @@ _LOG_PARAMS = [
     params=[Param("id", "path", str, "flow id"), *_LOG_PARAMS],
 )  # fmt: skip
 async def flow_messages(request: Request) -> Response:
-    orch = orchestrator_for(request)
-    result = await run_in_threadpool(
-        lambda: orch.messages(
-            flow_id=request.path_params["id"],
-            statuses=_statuses(request),
-            limit=query_int(request, "limit", 100, lo=1, hi=1000),
-        )
-    )
-    return json_response(result)
+    return await _messages(request, flow_id=request.path_params["id"])
 
 
 @endpoint(
@@ -159,15 +150,21 @@ async def flow_messages(request: Request) -> Response:
     params=[Param("id", "path", str, "profile id"), *_LOG_PARAMS],
 )
 async def profile_messages(request: Request) -> Response:
+    return await _messages(request, profile_id=request.path_params["id"])
+
+
+async def _messages(
+    request: Request, *, flow_id: str | None = None, profile_id: str | None = None
+) -> Response:
+    """One flow's or one profile's delivery log, filtered by ``_LOG_PARAMS``."""
     orch = orchestrator_for(request)
-    result = await run_in_threadpool(
-        lambda: orch.messages(
-            profile_id=request.path_params["id"],
-            statuses=_statuses(request),
-            limit=query_int(request, "limit", 100, lo=1, hi=1000),
-        )
+    return await threaded_json(
+        orch.messages,
+        flow_id=flow_id,
+        profile_id=profile_id,
+        statuses=_statuses(request),
+        limit=query_int(request, "limit", 100, lo=1, hi=1000),
     )
-    return json_response(result)
 
 
 @endpoint(
@@ -179,7 +176,7 @@ async def profile_messages(request: Request) -> Response:
 async def dead_letters(request: Request) -> Response:
     orch = orchestrator_for(request)
     limit = query_int(request, "limit", 100, lo=1, hi=1000)
-    return json_response(await run_in_threadpool(lambda: orch.dead_letters(limit=limit)))
+    return await threaded_json(orch.dead_letters, limit=limit)
 
 
 # -- the inbox (public, per-profile token) ------------------------------------------------------

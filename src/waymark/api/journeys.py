@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from waymark.api._deps import services, surviving_profile_id
-from waymark.api._io import json_response
+from waymark.api._deps import available, services, surviving_profile_id
+from waymark.api._io import json_response, threaded_json
 from waymark.api._openapi import Param, endpoint
-from waymark.api.events import query_time
+from waymark.api.events import query_text, query_time
 from waymark.journey.api import JourneyService
 from waymark.journey.contracts import JourneyModel, JourneyView, StageCounts
 from waymark.journey.errors import JourneysUnavailable
@@ -51,10 +51,11 @@ class ModelList(msgspec.Struct):
 
 
 def _journeys(request: Request) -> JourneyService:
-    journeys = services(request).journeys
-    if journeys is None:
-        raise JourneysUnavailable("stage placement is not set up on this server")
-    return journeys
+    return available(
+        services(request).journeys,
+        JourneysUnavailable,
+        "stage placement is not set up on this server",
+    )
 
 
 def _info(model: JourneyModel) -> ModelInfo:
@@ -96,7 +97,7 @@ async def profile_journeys(request: Request) -> Response:
     journeys = _journeys(request)
     profile_id = await run_in_threadpool(surviving_profile_id, request, request.path_params["id"])
     as_of = query_time(request, "as_of") or services(request).clock.now()
-    model = request.query_params.get("model") or None
+    model = query_text(request, "model")
     if model is not None:
         journeys.model(model)
     views = await run_in_threadpool(journeys.journeys, profile_id, as_of=as_of)
@@ -134,12 +135,12 @@ async def list_models(request: Request) -> Response:
     extra_statuses={404: "No such model"},
 )
 async def stage_counts(request: Request) -> Response:
-    journeys = _journeys(request)
-    model = request.path_params["model"]
-    product = request.query_params.get("product") or None
-    as_of = query_time(request, "as_of")
-    counts = await run_in_threadpool(lambda: journeys.counts(model, product=product, as_of=as_of))
-    return json_response(counts)
+    return await threaded_json(
+        _journeys(request).counts,
+        request.path_params["model"],
+        product=query_text(request, "product"),
+        as_of=query_time(request, "as_of"),
+    )
 
 
 def routes() -> list[BaseRoute]:

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from waymark.api._deps import services
-from waymark.api._io import decode_body, json_response
+from waymark.api._deps import available, services
+from waymark.api._io import decode_body, json_response, threaded_json
 from waymark.api._openapi import Param, endpoint
 from waymark.api.events import query_flag, query_int
 from waymark.core.errors import ValidationError
@@ -40,9 +40,9 @@ _NOT_FOUND = {404: "No such profile"}
 
 
 def privacy_of(svc: Services) -> PrivacyService:
-    if svc.privacy is None:
-        raise PrivacyUnavailable("privacy controls are not set up on this server")
-    return svc.privacy
+    return available(
+        svc.privacy, PrivacyUnavailable, "privacy controls are not set up on this server"
+    )
 
 
 @endpoint(
@@ -56,9 +56,7 @@ def privacy_of(svc: Services) -> PrivacyService:
     extra_statuses=_NOT_FOUND,
 )
 async def get_consent(request: Request) -> Response:
-    privacy = privacy_of(services(request))
-    view = await run_in_threadpool(privacy.consent, request.path_params["id"])
-    return json_response(view)
+    return await threaded_json(privacy_of(services(request)).consent, request.path_params["id"])
 
 
 @endpoint(
@@ -98,9 +96,7 @@ async def put_consent(request: Request) -> Response:
     extra_statuses=_NOT_FOUND,
 )
 async def export_profile(request: Request) -> Response:
-    privacy = privacy_of(services(request))
-    document = await run_in_threadpool(privacy.export, request.path_params["id"])
-    return json_response(document)
+    return await threaded_json(privacy_of(services(request)).export, request.path_params["id"])
 
 
 @endpoint(
@@ -172,10 +168,7 @@ async def list_requests(request: Request) -> Response:
     limit = query_int(request, "limit", 100, lo=1, hi=1000)
     status = _status(request)
     overdue = query_flag(request, "overdue")
-    listed = await run_in_threadpool(
-        lambda: privacy.requests(status=status, overdue=overdue, limit=limit)
-    )
-    return json_response(listed)
+    return await threaded_json(privacy.requests, status=status, overdue=overdue, limit=limit)
 
 
 def _status(request: Request) -> RequestStatus | None:
@@ -237,7 +230,7 @@ async def _on_links(
     request: Request, act: Callable[[PreferenceCentre, str], object], param: str
 ) -> Response:
     centre = privacy_of(services(request)).preferences
-    return json_response(await run_in_threadpool(act, centre, request.path_params[param]))
+    return await threaded_json(act, centre, request.path_params[param])
 
 
 def routes() -> list[BaseRoute]:

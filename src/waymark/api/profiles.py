@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from waymark.api._deps import services
+from waymark.api._deps import available, services
 from waymark.api._io import json_response
 from waymark.api._openapi import Param, endpoint
 from waymark.api.events import query_int, query_time
@@ -44,10 +44,11 @@ class ProfileList(msgspec.Struct):
 
 
 def _identity(request: Request) -> IdentityService:
-    identity = services(request).identity
-    if identity is None:
-        raise IdentityUnavailable("identity resolution is not set up on this server")
-    return identity
+    return available(
+        services(request).identity,
+        IdentityUnavailable,
+        "identity resolution is not set up on this server",
+    )
 
 
 @endpoint(

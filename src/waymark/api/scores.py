@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from waymark.api._deps import services
-from waymark.api._io import json_response
+from waymark.api._deps import available, services
+from waymark.api._io import threaded_json
 from waymark.api._openapi import Param, endpoint
 from waymark.api.events import query_time
 from waymark.scoring.api import ScoringService
@@ -28,15 +27,13 @@ _PARAMS = [Param("as_of", "query", str, "decay and labels as of this time (RFC 3
 
 
 def _scoring(request: Request) -> ScoringService:
-    scoring = services(request).scoring
-    if scoring is None:
-        raise ScoringUnavailable("lead scoring is not set up on this server")
-    return scoring
+    return available(
+        services(request).scoring, ScoringUnavailable, "lead scoring is not set up on this server"
+    )
 
 
 async def _answer(request: Request, read: Callable[..., ScoreList]) -> Response:
-    as_of = query_time(request, "as_of")
-    return json_response(await run_in_threadpool(read, request.path_params["id"], as_of=as_of))
+    return await threaded_json(read, request.path_params["id"], as_of=query_time(request, "as_of"))
 
 
 @endpoint(

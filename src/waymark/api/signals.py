@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from typing import get_args
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from waymark.analytics.contracts import SignalPeriod, SignalsReport
-from waymark.api._io import json_response
+from waymark.api._io import threaded_json
 from waymark.api._openapi import Param, endpoint
 from waymark.api.analytics import TAGS, analytics_of
-from waymark.api.events import query_int
+from waymark.api.events import query_int, query_text
 from waymark.core.errors import ValidationError
 from waymark.core.signals import OURS
 
@@ -49,16 +48,14 @@ def _period(request: Request) -> SignalPeriod:
     ],
 )
 async def signals(request: Request) -> Response:
-    analytics = analytics_of(request)
-    report = await run_in_threadpool(
-        analytics.signals,
-        model=request.query_params.get("model") or None,
-        product=request.query_params.get("product") or None,
+    return await threaded_json(
+        analytics_of(request).signals,
+        model=query_text(request, "model"),
+        product=query_text(request, "product"),
         period=_period(request),
         days=query_int(request, "days", 7, lo=1, hi=90),
         brand=request.query_params.get("brand") or OURS,
     )
-    return json_response(report)
 
 
 def routes() -> list[BaseRoute]:

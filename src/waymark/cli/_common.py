@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +27,25 @@ CREDENTIALS_FILE = "credentials.json"
 
 console = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
+
+
+def wait_healthy(
+    url: str, proc: subprocess.Popen[bytes], timeout: float, *, poll: float = 0.1
+) -> None:
+    """Wait until the server ``proc`` started answers 200 on ``url``/healthz. Raises
+    ``WaymarkError`` when it exits first or does not answer within ``timeout`` seconds (the
+    demo, the benchmarks and the tests start servers and wait for them the same way)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise WaymarkError(f"the server exited with status {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(poll)
+    raise WaymarkError(f"the server did not answer on {url} within {timeout:.0f} s")
 
 
 def data_option(fn: F) -> F:

@@ -14,9 +14,8 @@ import time
 from pathlib import Path
 
 import click
-import httpx
 
-from waymark.cli._common import console
+from waymark.cli._common import console, wait_healthy
 from waymark.cli.serve import ensure_port_free
 from waymark.core.errors import ConfigError, WaymarkError
 
@@ -29,20 +28,6 @@ def _free_port(host: str, preferred: int) -> int:
             continue
         return port
     raise ConfigError(f"no free port between {preferred} and {preferred + 49}", field="port")
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise WaymarkError(f"the server exited with status {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise WaymarkError(f"the server did not answer on {url} within {timeout:.0f} s")
 
 
 @click.command()
@@ -82,7 +67,7 @@ def demo(
         start_new_session=True,
     )
     try:
-        _wait_healthy(url, server)
+        wait_healthy(url, server, 60.0)
         console.print(f"[bold]Waymark demo[/bold] running at {url}")
         console.print(f"  dashboard    [bold]{url}/[/bold]   (admin token: [bold]{token}[/bold])")
         console.print(

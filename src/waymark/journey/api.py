@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.events import Event
+from waymark.core.listeners import notify
 from waymark.journey._engine import StreamingEngine as JourneyEngine
 from waymark.journey._loader import duration as yaml_duration
 from waymark.journey._loader import load_text
@@ -263,13 +264,7 @@ class JourneyService:
         return changes
 
     def _notify(self, changes: list[StageChanged]) -> None:
-        if not changes:
-            return
-        for listener in self._listeners:
-            try:
-                listener(changes)
-            except Exception:  # a subscriber's failure must not stop placement
-                log.exception("a stage-change listener failed")
+        notify(self._listeners, changes, log=log, failed="a stage-change listener failed")
 
     def checkpoint(self) -> int:
         return self._checkpoint

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from waymark.core.clock import Clock, SystemClock
 from waymark.core.events import Event
+from waymark.core.listeners import notify
 from waymark.identity.api import IdentityService
 from waymark.identity.errors import ProfileNotFound
 from waymark.journey.api import JourneyService
@@ -320,13 +321,7 @@ class ScoringService:
         ]
 
     def _notify(self, changes: list[ScoreLabelChanged]) -> None:
-        if not changes:
-            return
-        for listener in self._listeners:
-            try:
-                listener(changes)
-            except Exception:  # a subscriber's failure must not stop scoring
-                log.exception("a score-label listener failed")
+        notify(self._listeners, changes, log=log, failed="a score-label listener failed")
 
     def checkpoint(self) -> int:
         return self._checkpoint

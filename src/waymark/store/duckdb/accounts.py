@@ -12,6 +12,15 @@ import pyarrow as pa
 
 from waymark.accounts.api import JOURNEYS_SCHEMA, MEMBERS_SCHEMA, TRAITS_SCHEMA, AccountTables
 from waymark.core.errors import StorageError
+from waymark.store.duckdb._arrow import (
+    columns,
+    create_tables,
+    delete_ids,
+    insert_rows,
+    read_arrow,
+    read_checkpoint,
+    set_checkpoint,
+)
 from waymark.store.duckdb._database import Database
 
 _DDL: Final = """
@@ -44,6 +53,7 @@ CREATE TABLE IF NOT EXISTS account_meta (
     value BIGINT NOT NULL
 );
 """
+_GUARD: Final = "account_members"  # a read-only open of an older file may lack the tables
 _TABLES: Final = (
     ("account_members", MEMBERS_SCHEMA, "account_id, profile_id"),
     ("account_traits", TRAITS_SCHEMA, "account_id, key"),
@@ -51,32 +61,16 @@ _TABLES: Final = (
 )
 
 
-def _columns(schema: pa.Schema) -> str:
-    return ", ".join(f'"{name}"' for name in schema.names)  # "at" is a keyword
-
-
 class DuckDBAccountStore:
     def __init__(self, db: Database) -> None:
         self._db = db
-        if not db.read_only:
-            try:
-                with db.transaction() as con:
-                    con.execute(_DDL)
-            except duckdb.Error as exc:
-                raise StorageError(f"could not create the account tables: {exc}") from None
+        create_tables(db, _DDL, "account")
 
     def save(self, *, accounts: Sequence[str], tables: AccountTables, checkpoint: int) -> None:
-        ids = pa.table({"id": pa.array(list(accounts), pa.string())})
+        ids = pa.array(list(accounts), pa.string())
         try:
             with self._db.transaction() as con:
-                con.register("_ids", ids)
-                try:
-                    for table, _, _ in _TABLES:
-                        con.execute(
-                            f"DELETE FROM {table} WHERE account_id IN (SELECT id FROM _ids)"
-                        )
-                finally:
-                    con.unregister("_ids")
+                delete_ids(con, (table for table, _, _ in _TABLES), "account_id", ids)
                 self._insert(con, tables, checkpoint)
         except duckdb.Error as exc:
             raise StorageError(f"could not save accounts: {exc}") from None
@@ -94,46 +88,22 @@ class DuckDBAccountStore:
         self, con: duckdb.DuckDBPyConnection, tables: AccountTables, checkpoint: int
     ) -> None:
         for (table, schema, _), rows in zip(_TABLES, tables, strict=True):
-            if rows.num_rows == 0:
-                continue
-            con.register("_rows", rows)
-            try:
-                con.execute(
-                    f"INSERT INTO {table} ({_columns(schema)}) SELECT {_columns(schema)} FROM _rows"
-                )
-            finally:
-                con.unregister("_rows")
-        con.execute("DELETE FROM account_meta WHERE key = 'checkpoint'")
-        con.execute("INSERT INTO account_meta VALUES ('checkpoint', $c)", {"c": checkpoint})
-
-    def _read(self, sql: str, schema: pa.Schema | None = None) -> pa.Table:
-        if self._db.read_only and not self._exists():
-            return schema.empty_table() if schema is not None else pa.table({})
-        try:
-            got = self._db.cursor().sql(sql).to_arrow_table()
-        except duckdb.Error as exc:
-            raise StorageError(f"could not read accounts: {exc}") from None
-        return got.cast(schema) if schema is not None and got.schema != schema else got
-
-    def _exists(self) -> bool:
-        row = (
-            self._db.cursor()
-            .execute(
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_name = 'account_members'"
-            )
-            .fetchone()
-        )
-        return bool(row and row[0])
+            insert_rows(con, table, schema, rows)
+        set_checkpoint(con, "account_meta", checkpoint)
 
     def checkpoint(self) -> int:
-        got = self._read("SELECT value FROM account_meta WHERE key = 'checkpoint'")
-        return int(got.column(0)[0].as_py()) if got.num_rows else 0
+        return read_checkpoint(self._db, "account_meta", guard=_GUARD, what="accounts")
 
     def load(self) -> AccountTables:
         return AccountTables(
             *(
-                self._read(f"SELECT {_columns(schema)} FROM {table} ORDER BY {order}", schema)
+                read_arrow(
+                    self._db,
+                    f"SELECT {columns(schema)} FROM {table} ORDER BY {order}",
+                    guard=_GUARD,
+                    what="accounts",
+                    schema=schema,
+                )
                 for table, schema, order in _TABLES
             )
         )

@@ -34,6 +34,7 @@ from waymark.decide.contracts import (
     GroupOutcomes,
 )
 from waymark.decide.ports import FeedbackKey, History
+from waymark.store.duckdb._arrow import create_tables
 from waymark.store.duckdb._database import Database
 
 _DDL = (
@@ -112,13 +113,6 @@ _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(Decision).decode
 
 
-def _create(db: Database) -> None:
-    if not db.read_only:
-        with db.transaction() as con:
-            for ddl in _DDL:
-                con.execute(ddl)
-
-
 class DuckDBDecisionLog:
     """``waymark.decide.ports.DecisionLog`` on DuckDB, with write-behind batching."""
 
@@ -143,7 +137,7 @@ class DuckDBDecisionLog:
         # profile usually gets several decisions in a row (page after page)
         self._cache: OrderedDict[str, _Recent] = OrderedDict()
         self._cache_size = cache_profiles
-        _create(db)
+        create_tables(db, _DDL, "decision")
         # profiles that have any history at all: most decisions are for people decide has
         # never offered anything, and for them no query is needed
         self._known: set[str] = {
@@ -465,7 +459,7 @@ class DuckDBCatalogStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        _create(db)
+        create_tables(db, _DDL, "decision")
 
     def load(self) -> str | None:
         row = (

@@ -17,6 +17,7 @@ from waymark.core.errors import StorageError
 from waymark.core.eventframe import EVENT_SCHEMA, arrow_to_events, events_to_arrow, to_naive_utc
 from waymark.core.events import AppendResult, Event
 from waymark.core.ports import DEFAULT_DEDUPE_WINDOW, LogStats
+from waymark.store.duckdb._arrow import create_tables
 from waymark.store.duckdb._database import Database
 
 _DDL = """
@@ -57,9 +58,7 @@ class DuckDBEventLog:
         self._db = db
         self._window = dedupe_window
         self._index = DedupeIndex(dedupe_window)
-        if not db.read_only:
-            db.execute(_DDL)
-            db.execute(_HIGH_WATER_DDL)
+        create_tables(db, (_DDL, _HIGH_WATER_DDL), "event log")
         self._next_seq = max(self.max_seq(), self._high_water()) + 1
         if not db.read_only:
             self._load_index()

@@ -15,7 +15,15 @@ import pyarrow as pa
 
 from waymark.core.errors import StorageError
 from waymark.identity.ports import ALIASES, IDENTIFIERS, MERGES, PROFILES, Snapshot
-from waymark.store.duckdb._arrow import columns, insert_rows, set_checkpoint, table_exists
+from waymark.store.duckdb._arrow import (
+    columns,
+    create_tables,
+    delete_ids,
+    insert_rows,
+    read_arrow,
+    read_checkpoint,
+    set_checkpoint,
+)
 from waymark.store.duckdb._database import Database
 
 _DDL = """
@@ -58,6 +66,7 @@ CREATE TABLE IF NOT EXISTS identity_meta (
     value BIGINT NOT NULL
 );
 """
+_GUARD = "identity_profiles"  # a read-only open of an older file may lack the tables
 _TABLES = {
     "profiles": ("identity_profiles", PROFILES),
     "identifiers": ("identity_identifiers", IDENTIFIERS),
@@ -71,51 +80,35 @@ class DuckDBProfileStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        if not db.read_only:
-            with db.transaction() as con:
-                con.execute(_DDL)
+        create_tables(db, _DDL, "identity")
 
-    def _read(self, sql: str, params: dict[str, object] | None = None) -> pa.Table:
-        if self._db.read_only and not self._exists():
-            return pa.table({})
-        return self._db.cursor().sql(sql, params=params or {}).to_arrow_table()
-
-    def _exists(self) -> bool:
-        return table_exists(self._db, "identity_profiles")
+    def _read(
+        self, sql: str, params: dict[str, object] | None = None, schema: pa.Schema | None = None
+    ) -> pa.Table:
+        return read_arrow(
+            self._db, sql, guard=_GUARD, what="identity state", params=params, schema=schema
+        )
 
     def _table(
         self, name: str, where: str = "", params: dict[str, object] | None = None
     ) -> pa.Table:
         table, schema = _TABLES[name]
-        if self._db.read_only and not self._exists():
-            return schema.empty_table()
         order = " ORDER BY pos" if name == "merges" else ""
-        got = self._read(f"SELECT {columns(schema)} FROM {table} {where}{order}", params)
-        return got.cast(schema) if got.schema != schema else got
+        return self._read(f"SELECT {columns(schema)} FROM {table} {where}{order}", params, schema)
 
     # -- writing -------------------------------------------------------------------------------
 
     def save(self, changes: Snapshot, *, removed: Sequence[str], checkpoint: int) -> None:
-        ids = pa.table(
-            {
-                "id": pa.concat_arrays(
-                    [
-                        changes.profiles.column("profile_id").combine_chunks(),
-                        pa.array(list(removed), pa.string()),
-                    ]
-                )
-            }
+        ids = pa.concat_arrays(
+            [
+                changes.profiles.column("profile_id").combine_chunks(),
+                pa.array(list(removed), pa.string()),
+            ]
         )
+        owned = ("identity_profiles", "identity_identifiers", "identity_aliases")
         try:
             with self._db.transaction() as con:
-                con.register("_ids", ids)
-                try:
-                    for table in ("identity_profiles", "identity_identifiers", "identity_aliases"):
-                        con.execute(
-                            f"DELETE FROM {table} WHERE profile_id IN (SELECT id FROM _ids)"
-                        )
-                finally:
-                    con.unregister("_ids")
+                delete_ids(con, owned, "profile_id", ids)
                 self._insert(con, changes)
                 set_checkpoint(con, "identity_meta", checkpoint)
         except duckdb.Error as exc:
@@ -138,8 +131,7 @@ class DuckDBProfileStore:
     # -- reading -------------------------------------------------------------------------------
 
     def checkpoint(self) -> int:
-        got = self._read("SELECT value FROM identity_meta WHERE key = 'checkpoint'")
-        return int(got.column(0)[0].as_py()) if got.num_rows else 0
+        return read_checkpoint(self._db, "identity_meta", guard=_GUARD, what="identity state")
 
     def load(self) -> Snapshot:
         return Snapshot(*(self._table(name) for name in _TABLES))

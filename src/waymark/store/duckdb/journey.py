@@ -17,7 +17,15 @@ import pyarrow as pa
 
 from waymark.core.errors import StorageError
 from waymark.journey.api import EVIDENCE_SCHEMA, STATES_SCHEMA, TRANSITIONS_SCHEMA
-from waymark.store.duckdb._arrow import columns, insert_rows, set_checkpoint, table_exists
+from waymark.store.duckdb._arrow import (
+    columns,
+    create_tables,
+    delete_ids,
+    insert_rows,
+    read_arrow,
+    read_checkpoint,
+    set_checkpoint,
+)
 from waymark.store.duckdb._database import Database
 
 _DDL: Final = """
@@ -60,6 +68,7 @@ CREATE TABLE IF NOT EXISTS journey_meta (
     value BIGINT NOT NULL
 );
 """
+_GUARD: Final = "journey_states"  # a read-only open of an older file may lack the tables
 _TABLES: Final = (
     ("journey_states", STATES_SCHEMA),
     ("journey_transitions", TRANSITIONS_SCHEMA),
@@ -76,12 +85,7 @@ class DuckDBJourneyStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        if not db.read_only:
-            try:
-                with db.transaction() as con:
-                    con.execute(_DDL)
-            except duckdb.Error as exc:
-                raise StorageError(f"could not create the journey tables: {exc}") from None
+        create_tables(db, _DDL, "journey")
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -94,17 +98,10 @@ class DuckDBJourneyStore:
         evidence: pa.Table,
         checkpoint: int,
     ) -> None:
-        ids = pa.table({"id": pa.array(list(profiles), pa.string())})
+        ids = pa.array(list(profiles), pa.string())
         try:
             with self._db.transaction() as con:
-                con.register("_ids", ids)
-                try:
-                    for table, _ in _TABLES:
-                        con.execute(
-                            f"DELETE FROM {table} WHERE profile_id IN (SELECT id FROM _ids)"
-                        )
-                finally:
-                    con.unregister("_ids")
+                delete_ids(con, (table for table, _ in _TABLES), "profile_id", ids)
                 self._insert(con, (states, transitions, evidence))
                 set_checkpoint(con, "journey_meta", checkpoint)
         except duckdb.Error as exc:
@@ -128,23 +125,15 @@ class DuckDBJourneyStore:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _exists(self) -> bool:
-        return table_exists(self._db, "journey_states")
-
     def _read(
         self, sql: str, params: dict[str, object] | None = None, schema: pa.Schema | None = None
     ) -> pa.Table:
-        if self._db.read_only and not self._exists():
-            return schema.empty_table() if schema is not None else pa.table({})
-        try:
-            got = self._db.cursor().sql(sql, params=params or {}).to_arrow_table()
-        except duckdb.Error as exc:
-            raise StorageError(f"could not read journey state: {exc}") from None
-        return got.cast(schema) if schema is not None and got.schema != schema else got
+        return read_arrow(
+            self._db, sql, guard=_GUARD, what="journey state", params=params, schema=schema
+        )
 
     def checkpoint(self) -> int:
-        got = self._read("SELECT value FROM journey_meta WHERE key = 'checkpoint'")
-        return int(got.column(0)[0].as_py()) if got.num_rows else 0
+        return read_checkpoint(self._db, "journey_meta", guard=_GUARD, what="journey state")
 
     def evidence(self, profile_ids: Sequence[str]) -> pa.Table:
         if not profile_ids:

@@ -40,6 +40,7 @@ from waymark.orchestrate.ports import (
     NewRun,
     NewTimer,
 )
+from waymark.store.duckdb._arrow import create_tables
 from waymark.store.duckdb._database import Database
 
 _DDL = (
@@ -251,9 +252,7 @@ class DuckDBFlowStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        if not db.read_only:
-            for ddl in _DDL:
-                db.execute(ddl)
+        create_tables(db, _DDL, "orchestration")
 
     # -- plumbing -------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import msgspec
 
 from waymark.core.eventframe import to_naive_utc
 from waymark.privacy.contracts import PrivacyRequest, RequestStatus
+from waymark.store.duckdb._arrow import create_tables
 from waymark.store.duckdb._database import Database
 from waymark.store.duckdb._rewrite import BOOKKEEPING, SCRATCH, rewrite_all
 
@@ -55,9 +56,7 @@ class DuckDBPrivacyStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        if not db.read_only:
-            for ddl in _DDL:
-                db.execute(ddl)
+        create_tables(db, _DDL, "privacy")
 
     # -- request log ---------------------------------------------------------------------------
 

@@ -15,7 +15,15 @@ import pyarrow as pa
 
 from waymark.core.errors import StorageError
 from waymark.scoring.api import LABELS_SCHEMA, SCORES_SCHEMA
-from waymark.store.duckdb._arrow import columns, insert_rows, set_checkpoint, table_exists
+from waymark.store.duckdb._arrow import (
+    columns,
+    create_tables,
+    delete_ids,
+    insert_rows,
+    read_arrow,
+    read_checkpoint,
+    set_checkpoint,
+)
 from waymark.store.duckdb._database import Database
 
 _DDL: Final = """
@@ -43,31 +51,22 @@ _LABEL_COLUMNS: Final = columns(LABELS_SCHEMA)
 class DuckDBScoreStore:
     def __init__(self, db: Database) -> None:
         self._db = db
-        if not db.read_only:
-            try:
-                with db.transaction() as con:
-                    con.execute(_DDL)
-            except duckdb.Error as exc:
-                raise StorageError(f"could not create the scoring tables: {exc}") from None
+        create_tables(db, _DDL, "scoring")
 
     def save(
         self, *, profiles: Sequence[str], scores: pa.Table, labels: pa.Table, checkpoint: int
     ) -> None:
-        ids = pa.table({"id": pa.array(list(profiles), pa.string())})
+        ids = pa.array(list(profiles), pa.string())
         try:
             with self._db.transaction() as con:
-                con.register("_ids", ids)
+                delete_ids(con, ("scoring_engagement",), "profile_id", ids)
                 con.register("_labels", labels)
                 try:
-                    con.execute(
-                        "DELETE FROM scoring_engagement WHERE profile_id IN (SELECT id FROM _ids)"
-                    )
                     con.execute(
                         "DELETE FROM scoring_labels l USING _labels n WHERE l.subject = n.subject "
                         "AND l.id = n.id AND l.model = n.model AND l.product = n.product"
                     )
                 finally:
-                    con.unregister("_ids")
                     con.unregister("_labels")
                 self._insert(con, scores, labels)
                 set_checkpoint(con, "scoring_meta", checkpoint)
@@ -88,18 +87,11 @@ class DuckDBScoreStore:
         insert_rows(con, "scoring_engagement", SCORES_SCHEMA, scores)
         insert_rows(con, "scoring_labels", LABELS_SCHEMA, labels)
 
-    def _read(self, sql: str, schema: pa.Schema | None = None) -> pa.Table:
-        if self._db.read_only and not table_exists(self._db, "scoring_meta"):
-            return schema.empty_table() if schema is not None else pa.table({})
-        try:
-            got = self._db.cursor().sql(sql).to_arrow_table()
-        except duckdb.Error as exc:
-            raise StorageError(f"could not read scores: {exc}") from None
-        return got.cast(schema) if schema is not None and got.schema != schema else got
+    def _read(self, sql: str, schema: pa.Schema) -> pa.Table:
+        return read_arrow(self._db, sql, guard="scoring_meta", what="scores", schema=schema)
 
     def checkpoint(self) -> int:
-        got = self._read("SELECT value FROM scoring_meta WHERE key = 'checkpoint'")
-        return int(got.column(0)[0].as_py()) if got.num_rows else 0
+        return read_checkpoint(self._db, "scoring_meta", guard="scoring_meta", what="scores")
 
     def load(self) -> tuple[pa.Table, pa.Table]:
         scores = self._read(
