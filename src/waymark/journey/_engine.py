@@ -150,8 +150,12 @@ class StreamingEngine:
         self._dirty.clear()
         self._removed.clear()
 
-    def loaded(self, profile_id: str) -> bool:
-        return self.resolve(profile_id) in self._profiles
+    def known(self, profile_id: str) -> bool:
+        """True when memory has the whole truth about a profile: it is loaded, or the store
+        was asked for it and had nothing (only this engine writes the store, and ``forget``
+        clears this), so readers need not ask the store again."""
+        survivor = self.resolve(profile_id)
+        return survivor in self._profiles or survivor in self._looked_up
 
     def restore(self, profile_id: str, model: str, evidence: Iterable[Evidence]) -> None:
         """Load persisted evidence (after a restart); call ``refold_all`` when done."""

@@ -345,7 +345,10 @@ class JourneyService:
     def states(self, profile_id: str) -> list[JourneyState]:
         """Every journey of a profile (from memory, or from the store when not loaded)."""
         with self._lock:
-            if self._store is None or self._engine.loaded(profile_id):
+            # a profile the engine looked up and found nothing for has no stored journeys:
+            # accounts and scoring read every member's stages per batch, and most members have
+            # none, so asking DuckDB each time (milliseconds a read) was most of the streaming cost
+            if self._store is None or self._engine.known(profile_id):
                 return self._engine.states(profile_id)
             profile_id = self._engine.resolve(profile_id)
         return states_from_tables(*self._store.journeys(profile_id))
@@ -354,7 +357,7 @@ class JourneyService:
         """(model, product) -> current stage, without building histories (read per event by
         lead scoring)."""
         with self._lock:
-            if self._store is None or self._engine.loaded(profile_id):
+            if self._store is None or self._engine.known(profile_id):
                 return {(m, p): stage for m, p, stage in self._engine.stages(profile_id)}
         return {(s.model, s.product): s.stage for s in self.states(profile_id)}
 
