@@ -126,6 +126,11 @@ class StreamingEngine:
             changes.extend(self._refold(survivor, m, partial(ProfileMachine.absorb, other=other)))
         return changes
 
+    def load(self, profile_ids: Iterable[str]) -> None:
+        """Bring these profiles (or their survivors) into memory now, in one store read: what
+        ``observe`` and ``merge`` would load one call at a time."""
+        self._load({self.resolve(p) for p in profile_ids})
+
     def _load(self, profile_ids: Iterable[str]) -> None:
         """Bring persisted profiles into memory before they are touched (after a restart or a
         rebuild, a profile's evidence is in the store until its next event)."""
