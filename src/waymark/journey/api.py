@@ -150,21 +150,41 @@ class EvidenceMatcher:
     def __init__(self, model: JourneyModel) -> None:
         self.model = model
         self._matcher = ModelMatcher(model)
+        # stage masks and level sets are few per model; naming them once each spares lead
+        # scoring a walk over the model's stages for every event it weighs
+        self._stages: dict[int, tuple[str, ...]] = {}
+        self._levels: dict[tuple[tuple[int, int], ...], tuple[tuple[str, str], ...]] = {}
 
     def __call__(self, event: Event) -> list[EvidenceHit]:
         """The evidence one event gives, per product (empty when none)."""
-        model = self.model
+        stages = self._stages
         return [
             EvidenceHit(
                 product=hit.product,
-                stages=tuple(s.name for i, s in enumerate(model.stages) if hit.mask >> i & 1),
-                levels=tuple(
-                    (model.stages[s].name, model.stages[s].levels[lv].name) for s, lv in hit.levels
-                ),
+                stages=stages.get(hit.mask) or self._stage_names(hit.mask),
+                levels=self._level_names(hit.levels) if hit.levels else (),
                 purchase=hit.purchase,
             )
             for hit in self._matcher.match(event)
         ]
+
+    def _stage_names(self, mask: int) -> tuple[str, ...]:
+        names = self._stages.get(mask)
+        if names is None:
+            stages = self.model.stages
+            names = self._stages[mask] = tuple(
+                s.name for i, s in enumerate(stages) if mask >> i & 1
+            )
+        return names
+
+    def _level_names(self, levels: tuple[tuple[int, int], ...]) -> tuple[tuple[str, str], ...]:
+        names = self._levels.get(levels)
+        if names is None:
+            stages = self.model.stages
+            names = tuple((stages[s].name, stages[s].levels[lv].name) for s, lv in levels)
+            if len(self._levels) < 4096:  # level sets are bounded by the model; a cap anyway
+                self._levels[levels] = names
+        return names
 
 
 def evidence_of(model: JourneyModel, event: Event) -> list[EvidenceHit]:
