@@ -424,7 +424,10 @@ def _pipeline_rates(events: list[Event], group_size: int = 1600) -> dict[str, fl
     """Events/s of processing committed groups through every processor, as ``waymark serve``
     composes them (``build_services`` over a fresh DuckDB store), and of appending the same
     groups, in the same run. Each group is appended, given its seqs as the group committer
-    gives them, then processed; the first group (lazy imports, loading flows) is not timed."""
+    gives them, then processed; the first group (lazy imports, loading flows) is not timed.
+    The clock follows the events (as if they arrived live), so scores decay and labels hold as
+    in a running server, not as they would months after the events."""
+    from waymark.core.clock import FakeClock
     from waymark.core.settings import Settings
     from waymark.runtime.services import build_services
     from waymark.store.duckdb.store import DuckDBStore
@@ -436,10 +439,12 @@ def _pipeline_rates(events: list[Event], group_size: int = 1600) -> dict[str, fl
         data = Path(tmp)
         store = DuckDBStore(data)
         try:
+            clock = FakeClock(min(e.timestamp for e in events))
             services = build_services(Settings.from_env({}, data_dir=data),
                                       event_log=store.events, stores=store.features(),
-                                      environ={})  # fmt: skip
+                                      environ={}, clock=clock)  # fmt: skip
             for n, chunk in enumerate(chunks):
+                clock.set(max(clock.now(), *(e.timestamp for e in chunk)))
                 start = time.perf_counter()
                 result = store.events.append(chunk)
                 took = time.perf_counter() - start
