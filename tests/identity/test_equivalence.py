@@ -10,13 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.identity._gen import CONFIG, TIGHT, event_sequences, fingerprint
+from tests.identity._gen import CONFIG, TIGHT, event, event_sequences, fingerprint
 from waymark.core.eventframe import events_to_arrow
 from waymark.core.events import Event
 from waymark.identity._engine import Engine
 from waymark.identity._rebuild import rebuild
 from waymark.identity._snapshot import engine_from, to_snapshot
+from waymark.identity.api import IdentityService
 from waymark.identity.config import IdentityConfig
+from waymark.identity.errors import ProfileNotFound
 from waymark.store.memory.identity import MemoryProfileStore
 
 # Generating long sequences dominates the time; the main property gets the most examples.
@@ -110,3 +112,22 @@ def test_final_ids_resolve_every_earlier_id(events: list[Event]) -> None:
         if at_time is not None:
             assert engine.graph.canonical(at_time) == final
             assert final in engine.graph.profiles
+
+
+@given(events=event_sequences(), late=st.lists(st.integers(0, 90), min_size=1, max_size=6))
+def test_trait_values_are_the_profiles_current_traits(events: list[Event], late: list[int]) -> None:
+    """``trait_values`` (what lead scoring reads per person) answers what the full profile's
+    traits say, whatever the order values arrived in."""
+    service = IdentityService(CONFIG)
+    service.observe(events)
+    restated = [
+        event(len(events) + n + 1, type="identify", user_id="u1",
+              traits={"plan": f"p{m % 3}", "seats": m}, minutes=m)
+        for n, m in enumerate(late)
+    ]  # fmt: skip
+    service.observe(restated)
+    for profile_id in service.profile_ids():
+        profile = service.profile(profile_id)
+        assert service.trait_values(profile_id) == {k: t.value for k, t in profile.traits.items()}
+    with pytest.raises(ProfileNotFound):
+        service.trait_values("no-such-profile")

@@ -73,6 +73,13 @@ def render(summary: TraitSummary, to_time: Any) -> dict[str, Trait]:
     return out
 
 
+def current(summary: TraitSummary) -> dict[str, Any]:
+    """Each key's current value, as ``render`` gives it, without building the history."""
+    return {
+        key: _decode(max(summary[key].items(), key=lambda kv: kv[1])[0]) for key in sorted(summary)
+    }
+
+
 def encode_summary(summary: TraitSummary) -> str:
     """JSON text for storage: ``{key: [[value_json, time_us, seq], ...]}``."""
     return _encode(

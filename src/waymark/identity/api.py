@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -25,7 +26,7 @@ import pyarrow.compute as pc
 
 from waymark.core.events import Event
 from waymark.core.ports import EventLog
-from waymark.identity import _gc, _reading
+from waymark.identity import _gc, _reading, _traits
 from waymark.identity._convert import to_profile
 from waymark.identity._engine import Engine
 from waymark.identity._extract import Extractor, Key
@@ -202,6 +203,15 @@ class IdentityService:
             if state is None:
                 raise ProfileNotFound(f"no profile {profile_id!r}", profile_id=profile_id)
             return to_profile(state, self._engine.seen, self.extractor.priority)
+
+    def trait_values(self, profile_id: str) -> dict[str, Any]:
+        """A profile's current trait values (``profile(...).traits`` without histories,
+        identities and times): what lead scoring reads for every scored person."""
+        with self._lock:
+            state = self._engine.state_of(profile_id)
+            if state is None:
+                raise ProfileNotFound(f"no profile {profile_id!r}", profile_id=profile_id)
+            return _traits.current(state.traits)
 
     def lookup(self, type: str, value: str) -> Profile:
         pid = self.resolve(type, value)

@@ -126,6 +126,11 @@ class StreamingEngine:
             changes.extend(self._refold(survivor, m, partial(ProfileMachine.absorb, other=other)))
         return changes
 
+    def load(self, profile_ids: Iterable[str]) -> None:
+        """Bring these profiles (or their survivors) into memory now, in one store read: what
+        ``observe`` and ``merge`` would load one call at a time."""
+        self._load({self.resolve(p) for p in profile_ids})
+
     def _load(self, profile_ids: Iterable[str]) -> None:
         """Bring persisted profiles into memory before they are touched (after a restart or a
         rebuild, a profile's evidence is in the store until its next event)."""
@@ -150,8 +155,12 @@ class StreamingEngine:
         self._dirty.clear()
         self._removed.clear()
 
-    def loaded(self, profile_id: str) -> bool:
-        return self.resolve(profile_id) in self._profiles
+    def known(self, profile_id: str) -> bool:
+        """True when memory has the whole truth about a profile: it is loaded, or the store
+        was asked for it and had nothing (only this engine writes the store, and ``forget``
+        clears this), so readers need not ask the store again."""
+        survivor = self.resolve(profile_id)
+        return survivor in self._profiles or survivor in self._looked_up
 
     def restore(self, profile_id: str, model: str, evidence: Iterable[Evidence]) -> None:
         """Load persisted evidence (after a restart); call ``refold_all`` when done."""

@@ -153,21 +153,41 @@ class EvidenceMatcher:
     def __init__(self, model: JourneyModel) -> None:
         self.model = model
         self._matcher = ModelMatcher(model)
+        # stage masks and level sets are few per model; naming them once each spares lead
+        # scoring a walk over the model's stages for every event it weighs
+        self._stages: dict[int, tuple[str, ...]] = {}
+        self._levels: dict[tuple[tuple[int, int], ...], tuple[tuple[str, str], ...]] = {}
 
     def __call__(self, event: Event) -> list[EvidenceHit]:
         """The evidence one event gives, per product (empty when none)."""
-        model = self.model
+        stages = self._stages
         return [
             EvidenceHit(
                 product=hit.product,
-                stages=tuple(s.name for i, s in enumerate(model.stages) if hit.mask >> i & 1),
-                levels=tuple(
-                    (model.stages[s].name, model.stages[s].levels[lv].name) for s, lv in hit.levels
-                ),
+                stages=stages.get(hit.mask) or self._stage_names(hit.mask),
+                levels=self._level_names(hit.levels) if hit.levels else (),
                 purchase=hit.purchase,
             )
             for hit in self._matcher.match(event)
         ]
+
+    def _stage_names(self, mask: int) -> tuple[str, ...]:
+        names = self._stages.get(mask)
+        if names is None:
+            stages = self.model.stages
+            names = self._stages[mask] = tuple(
+                s.name for i, s in enumerate(stages) if mask >> i & 1
+            )
+        return names
+
+    def _level_names(self, levels: tuple[tuple[int, int], ...]) -> tuple[tuple[str, str], ...]:
+        names = self._levels.get(levels)
+        if names is None:
+            stages = self.model.stages
+            names = tuple((stages[s].name, stages[s].levels[lv].name) for s, lv in levels)
+            if len(self._levels) < 4096:  # level sets are bounded by the model; a cap anyway
+                self._levels[levels] = names
+        return names
 
 
 def evidence_of(model: JourneyModel, event: Event) -> list[EvidenceHit]:
@@ -233,10 +253,19 @@ class JourneyService:
         """Identity's listener: ``resolution`` has ``merges`` (``profile_id`` survived,
         ``other_id`` absorbed) and ``final_profile_ids`` (one per event, None when the event
         named nobody)."""
-        for merge in resolution.merges:
-            if merge.profile_id and merge.other_id:
-                self.merge(merge.profile_id, merge.other_id)
+        merges = [
+            (m.profile_id, m.other_id) for m in resolution.merges if m.profile_id and m.other_id
+        ]
         placed = [(e, p) for e, p in zip(events, resolution.final_profile_ids, strict=True) if p]
+        if merges and self._store is not None:
+            # each merge would read both profiles' stored evidence in its own query (a
+            # millisecond or more each in DuckDB); read every profile the batch will load at
+            # once: the same profiles, and nothing writes the store in between
+            fresh = (p for e, p in placed if e.seq > self._checkpoint or e.seq == 0)
+            with self._lock:
+                self._engine.load([*(p for pair in merges for p in pair), *fresh])
+        for survivor, absorbed in merges:
+            self.merge(survivor, absorbed)
         self.observe([e for e, _ in placed], [p for _, p in placed])
 
     def observe(self, events: Sequence[Event], profile_ids: Sequence[str]) -> list[StageChanged]:
@@ -342,7 +371,10 @@ class JourneyService:
     def states(self, profile_id: str) -> list[JourneyState]:
         """Every journey of a profile (from memory, or from the store when not loaded)."""
         with self._lock:
-            if self._store is None or self._engine.loaded(profile_id):
+            # a profile the engine looked up and found nothing for has no stored journeys:
+            # accounts and scoring read every member's stages per batch, and most members have
+            # none, so asking DuckDB each time (milliseconds a read) was most of the streaming cost
+            if self._store is None or self._engine.known(profile_id):
                 return self._engine.states(profile_id)
             profile_id = self._engine.resolve(profile_id)
         return states_from_tables(*self._store.journeys(profile_id))
@@ -351,7 +383,7 @@ class JourneyService:
         """(model, product) -> current stage, without building histories (read per event by
         lead scoring)."""
         with self._lock:
-            if self._store is None or self._engine.loaded(profile_id):
+            if self._store is None or self._engine.known(profile_id):
                 return {(m, p): stage for m, p, stage in self._engine.stages(profile_id)}
         return {(s.model, s.product): s.stage for s in self.states(profile_id)}
 

@@ -450,11 +450,12 @@ class ScoringService:
         return {c for m in self._memberships.member_ids(account_id) if (c := canonical(m))}
 
     def _traits(self, profile_id: str) -> dict[str, Any]:
+        # current values only: building the whole profile (identities, trait histories) for
+        # every scored person was a third of scoring's streaming time
         try:
-            profile = self._identity.profile(profile_id)
+            return self._identity.trait_values(profile_id)
         except ProfileNotFound:
             return {}
-        return {name: trait.value for name, trait in profile.traits.items()}
 
     def _stages(self, profile_id: str) -> dict[tuple[str, str], str]:
         return self._journeys.current_stages(profile_id)
