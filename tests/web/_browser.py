@@ -30,14 +30,14 @@ CHROMIUM_ARGS = [
 
 
 class DashboardServer(ServerProcess):
-    """A real ``waymark serve`` (through ``tests.web._serve``), dashboard included."""
+    """A real ``waymark serve`` (the app serves the dashboard itself)."""
 
     def start(self, timeout: float = 120.0) -> DashboardServer:
         # generous: on a loaded 2-core machine the server's imports alone can take 40 s
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [
-                    *(sys.executable, "-m", "tests.web._serve", "serve"),
+                    *(sys.executable, "-m", "waymark.cli", "serve"),
                     *("--port", str(self.port), "--data", str(self.data_dir), "--quiet"),
                     *self.args,
                 ],

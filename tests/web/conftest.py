@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.web._browser import CHROMIUM, CHROMIUM_ARGS, Console, DashboardServer
-from tests.web._serve import create_app_with_dashboard
+from waymark.api.app import create_app
 from waymark.runtime.services import Services
 
 if TYPE_CHECKING:
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def web_client(services: Services) -> Iterator[TestClient]:
-    """The whole app with the dashboard routes, in process."""
-    with TestClient(create_app_with_dashboard(services), raise_server_exceptions=False) as c:
+    """The whole app, dashboard included, in process."""
+    with TestClient(create_app(services), raise_server_exceptions=False) as c:
         yield c
 
 
