@@ -149,6 +149,15 @@ def test_policy_gate_caps_count_what_was_sent() -> None:
     assert gate.check(ok, "email", T, experience_id=None).code == "cap.total"
 
 
+def test_policy_gate_asks_for_sent_messages_only_when_caps_decide() -> None:
+    asked: list[str] = []
+    gate = PolicyGate(policy(), contacts=lambda pid, since: asked.append(pid) or [])
+    assert gate.check(view(consent={}), "email", T, experience_id=None).code == "consent.channel"
+    assert asked == []  # a send stopped by consent needs no store query
+    assert gate.check(view(consent={"email": True}), "email", T, experience_id=None).code == ""
+    assert asked == ["ray"]
+
+
 def test_policy_gate_reads_a_changed_catalog_policy_at_the_next_send() -> None:
     current = [policy()]
     sent = [Contact(channel="email", at=T - timedelta(hours=1))]

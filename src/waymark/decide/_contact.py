@@ -7,7 +7,7 @@ send. One function, so a flow and a decision never disagree about the same custo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Final, Protocol
@@ -61,9 +61,11 @@ def check_contact(
     consent: bool | None,
     timezone: str | None,
     now: datetime,
-    sent: Sequence[Sent],
+    sent: Callable[[], Sequence[Sent]],
 ) -> ContactCheck:
-    """The first of consent, quiet hours, global cap and channel cap that stops contact."""
+    """The first of consent, quiet hours, global cap and channel cap that stops contact.
+    ``sent`` is called only once consent and quiet hours allow contact: for orchestration it is
+    a store query, which a send already stopped by either does not need."""
     if consent is False:
         return ContactCheck("consent.channel", f"{channel} consent withdrawn")
     if consent is None and channel in policy.consent.required:
@@ -72,8 +74,9 @@ def check_contact(
     if quiet_end is not None:
         return ContactCheck("contact.quiet_hours", "quiet hours", until=quiet_end)
     contact = policy.contact
-    if sent:
-        total, on_channel = window_counts(sent, now, channel, contact.total_channels)
+    contacts = sent()
+    if contacts:
+        total, on_channel = window_counts(contacts, now, channel, contact.total_channels)
         if channel in contact.total_channels:
             over = over_cap(total, contact.total)
             if over:

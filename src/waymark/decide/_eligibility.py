@@ -140,7 +140,7 @@ def exclusion_codes(
         consent=ctx.consent.get(channel),
         timezone=ctx.timezone,
         now=ctx.now,
-        sent=ctx.contacts,
+        sent=lambda: ctx.contacts,
     )
     if contact.code is not None:
         stop(contact.code, True)

@@ -127,7 +127,7 @@ class PolicyGate:
             consent=profile.consent.get(channel),
             timezone=profile.timezone,
             now=now,
-            sent=self._contacts(profile.profile_id, now - CONTACT_WINDOWS[-1][1]),
+            sent=lambda: self._contacts(profile.profile_id, now - CONTACT_WINDOWS[-1][1]),
         )
         if checked.code is None:
             return ALLOW
