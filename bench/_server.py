@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from pathlib import Path
+
+from tests._server import free_port
 
 from waymark.cli._common import wait_healthy as waymark_wait_healthy
 from waymark.core.errors import WaymarkError
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+__all__ = ["free_port", "stop", "wait_healthy"]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:

@@ -495,7 +495,9 @@ def _process_cpu(pid: int) -> float:
 
 def bench_http(report: Report, *, requests: int = 2000) -> None:
     import httpx
-    from tests._server import ADMIN_TOKEN, free_port
+    from tests._server import ADMIN_TOKEN
+
+    from bench._server import free_port
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
