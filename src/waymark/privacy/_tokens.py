@@ -34,7 +34,12 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     # strict: a character outside the alphabet is a damaged link, not a silently shorter one
-    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    # and canonical: the last character carries unused bits, so without this check two
+    # different strings would be the same valid link
+    if _b64(data) != text:
+        raise ValueError("not the canonical encoding")
+    return data
 
 
 class _Body(msgspec.Struct, array_like=True, frozen=True):
