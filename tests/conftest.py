@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from tests._server import ADMIN_TOKEN, WRITE_KEY, ServerProcess
@@ -15,6 +16,12 @@ from waymark.core.clock import FakeClock
 from waymark.core.settings import Secret, Settings, WriteKey
 from waymark.runtime.services import Services, build_services
 from waymark.store.duckdb.store import DuckDBStore
+
+# Properties stay random (they have found real bugs), but a failure must be reproducible from
+# the CI log alone (print_blob), and wall-clock deadlines only measure how loaded the 2-core
+# machine is: behaviour is tested here, speed in bench/.
+hypothesis_settings.register_profile("waymark", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("waymark")
 
 
 @pytest.fixture
