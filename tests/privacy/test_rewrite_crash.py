@@ -18,7 +18,9 @@ from waymark.store.duckdb.store import DuckDBStore
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
-# the child runs privacy's scrub and dies (SIGKILL-like, no clean-up) at the given step
+# the child runs privacy's scrub and dies (SIGKILL-like, no clean-up) when it comes to refill
+# the events table: before the refill's transaction, or inside it after the table was dropped
+# and filled again but before the commit
 _CHILD = textwrap.dedent(
     """
     import os, sys
@@ -26,15 +28,27 @@ _CHILD = textwrap.dedent(
     import waymark.store.duckdb._rewrite as rewrite
     from waymark.store.duckdb.store import DuckDBStore
 
-    data, step = Path(sys.argv[1]), sys.argv[2]
-    real = getattr(rewrite, step)
+    data, when = Path(sys.argv[1]), sys.argv[2]
+    real = rewrite.refill
 
-    def die_at_events(con, table):
+    class DiesAfterFilling:
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, sql, *args):
+            result = self._con.execute(sql, *args)
+            if sql.startswith('INSERT INTO "events"'):
+                os._exit(9)
+            return result
+
+    def refill(con, table):
         if table == "events":
+            if when == "inside":
+                real(DiesAfterFilling(con), table)
             os._exit(9)
         real(con, table)
 
-    setattr(rewrite, step, die_at_events)
+    rewrite.refill = refill
     DuckDBStore(data).privacy.scrub()
     """
 )
@@ -56,8 +70,8 @@ def _ids(store: DuckDBStore) -> list[str]:
     return sorted(e.message_id for e in store.events.events_after(0))
 
 
-@pytest.mark.parametrize("step", ["drop", "refill"])
-def test_recovery_after_a_crash_in_the_rewrite(tmp_path: Path, step: str) -> None:
+@pytest.mark.parametrize("when", ["before", "inside"])
+def test_recovery_after_a_crash_in_the_rewrite(tmp_path: Path, when: str) -> None:
     data = tmp_path / "data"
     store = DuckDBStore(data)
     store.events.append([_event(n, "keep") for n in range(40)])
@@ -67,7 +81,7 @@ def test_recovery_after_a_crash_in_the_rewrite(tmp_path: Path, step: str) -> Non
     before, top = _ids(store), store.events.max_seq()
     store.close()
 
-    child = subprocess.run([sys.executable, "-c", _CHILD, str(data), step], check=False)
+    child = subprocess.run([sys.executable, "-c", _CHILD, str(data), when], check=False)
     assert child.returncode == 9
 
     # the crash really happened mid-rewrite: a copy and its marker are in the file
@@ -80,7 +94,7 @@ def test_recovery_after_a_crash_in_the_rewrite(tmp_path: Path, step: str) -> Non
         con.close()
     assert marker == [("events",)]
     assert copied == (40,)
-    assert ("events" in tables) == (step == "drop")  # killed before / after dropping it
+    assert "events" in tables  # never missing: the refill's drop was not committed
 
     # a read-only open (the CLI's) finishes it through a short read-write open; then a normal
     # open finds nothing left to do: idempotent

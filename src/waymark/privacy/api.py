@@ -208,12 +208,18 @@ class PrivacyService:
         return done
 
     def _erase(self, profile_id: str, rebuild: Callable[[], None]) -> dict[str, int]:
+        # suppress first: from here on their devices cannot add to the log; then wait for
+        # commits already past the check, which may also have linked new identifiers, and
+        # suppress those too, until nothing new turns up
         profile = self._identity.profile(profile_id)
+        suppressed: set[str] = set()
+        while hashes := {identifier_hash(i.type, i.value) for i in profile.identities} - suppressed:
+            self._store.suppress(sorted(hashes))
+            self.suppression.add(hashes)
+            suppressed |= hashes
+            self._writers.settle()
+            profile = self._identity.profile(profile.id)
         events = self.events_of(profile)
-        hashes = [identifier_hash(i.type, i.value) for i in profile.identities]
-        # suppress first: from here on their devices cannot re-create them
-        self._store.suppress(hashes)
-        self.suppression.add(hashes)
         with self._writers.hold([profile.id, *profile.merged_ids]) as held:
             counts = {"events": self._log.delete([e.seq for e in events]), **held}
             rebuild()
@@ -224,6 +230,9 @@ class PrivacyService:
 
 
 class _NoWriters:
+    def settle(self) -> None:
+        pass
+
     @contextmanager
     def hold(self, profile_ids: Sequence[str]) -> Iterator[dict[str, int]]:
         yield {}

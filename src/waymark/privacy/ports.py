@@ -70,4 +70,10 @@ class Writers(Protocol):
     start nothing new for them) and have written what they buffered, so the sweep that follows
     is the last word. ``hold`` yields the rows it removed, per table."""
 
+    def settle(self) -> None:
+        """Return once every event accepted before the call is in the log and processed.
+        An erasure calls it after suppressing the person: a commit already past the
+        suppression check when it began lands before the erasure reads what to delete."""
+        ...
+
     def hold(self, profile_ids: Sequence[str]) -> AbstractContextManager[dict[str, int]]: ...

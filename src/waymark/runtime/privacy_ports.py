@@ -1,13 +1,14 @@
-"""Privacy's ports on orchestration and decide.
+"""Privacy's ports on ingest, orchestration and decide.
 
-What an erasure holds still besides the log: orchestration (no cycle runs, the person's runs,
-timers and messages go, no run starts for them again) and decide's write-behind log (what it
-buffered is written first, so the sweep after it finds it): ``privacy.ports.Writers``. And
-the messages a person was sent, for their preference page: ``privacy.ports.Messages``."""
+What an erasure waits for and holds still besides the log: the commits in flight (the group
+committer's barrier), orchestration (no cycle runs, the person's runs, timers and messages go,
+no run starts for them again) and decide's write-behind log (what it buffered is written
+first, so the sweep after it finds it): ``privacy.ports.Writers``. And the messages a person
+was sent, for their preference page: ``privacy.ports.Messages``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Protocol, runtime_checkable
 
@@ -21,9 +22,17 @@ class Buffered(Protocol):
 
 
 class ErasureWriters:
-    def __init__(self, orchestrator: Orchestrator | None, buffered: Sequence[object]) -> None:
+    def __init__(
+        self,
+        orchestrator: Orchestrator | None,
+        buffered: Sequence[object],
+        *,
+        settle: Callable[[], None] = lambda: None,
+    ) -> None:
+        """``settle`` waits for the commits in flight (the group committer's barrier)."""
         self._orchestrator = orchestrator
         self._buffered = [b for b in buffered if isinstance(b, Buffered)]
+        self.settle = settle
 
     @contextmanager
     def hold(self, profile_ids: Sequence[str]) -> Iterator[dict[str, int]]:

@@ -188,7 +188,7 @@ def build_services(
             suppression=suppression,
             clock=clock,
             config=privacy_config,
-            writers=ErasureWriters(orchestrator, [stores.decisions]),
+            writers=ErasureWriters(orchestrator, [stores.decisions], settle=sink.settle),
             links=links,
             messages=None if orchestrator is None else FlowMessages(orchestrator),
             accounts=accounts,

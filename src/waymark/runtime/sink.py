@@ -29,3 +29,12 @@ class CommitSink:
             raise StorageError("the event sink is not started (no running server)")
         future = asyncio.run_coroutine_threadsafe(self._committer.submit(events), self._loop)
         future.result(timeout=self._timeout)
+
+    def settle(self) -> None:
+        """Return once everything submitted before the call is committed and processed: an
+        empty submission queues behind it, and the one writer commits in order. Without a
+        running server (the CLI) nothing can be in flight."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or not loop.is_running():
+            return
+        self.append([])

@@ -1,24 +1,27 @@
-"""Rewriting tables in place, crash-safely.
+"""Rewriting tables in place, crash-safely, while the server keeps reading them.
 
 A DELETE only marks rows; they stay readable in their row group until the whole group goes, and
 a table's column statistics (min/max strings, kept in the file's metadata) only ever widen, so
 an erased value can live on as a bound. Dropping the table and creating it again from its own
 DDL frees every block of it and starts its statistics afresh; privacy's scrub then overwrites
-the freed blocks. Each table goes through three steps:
+the freed blocks. Each table goes through two transactions and a checkpoint:
 
-1. copy out: in one transaction, the rows into ``_privacy_copy`` and the table's name, its
-   ``CREATE TABLE`` and its indexes' ``CREATE INDEX`` into ``privacy_rewrite`` (the marker);
-2. drop: drop the table, checkpoint;
-3. refill: in one transaction, drop the table if it is there, create it and its indexes again,
-   copy the rows back, drop the copy and the marker.
+1. copy out: the rows into ``_privacy_copy`` and the table's name, its ``CREATE TABLE`` and its
+   indexes' ``CREATE INDEX`` into ``privacy_rewrite`` (the marker);
+2. refill: drop the table, create it and its indexes again, copy the rows back, drop the copy
+   and the marker. Other connections see the old table or the new one, never none (a reader
+   between a separate drop and refill failed with "table does not exist");
+3. checkpoint, so the old table's blocks are free for the scrub.
 
 A crash leaves either no marker (nothing to do) or a marker with a whole copy beside it, made
-after the erasure it follows. ``recover`` runs step 3 for it when the store opens: the table
-comes back whole whether or not it had been dropped, and nothing erased before the copy
-returns. Running it again finds no marker, so it is idempotent.
+after the erasure it follows. ``recover`` runs step 2 for it when the store opens: the table
+comes back whole and nothing erased before the copy returns. Running it again finds no
+marker, so it is idempotent.
 """
 
 from __future__ import annotations
+
+import time
 
 import duckdb
 
@@ -60,9 +63,19 @@ def copy_out(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute("COMMIT")
 
 
-def drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    con.execute(f'DROP TABLE "{table}"')
-    con.execute("CHECKPOINT")
+def checkpoint(con: duckdb.DuckDBPyConnection, *, wait_s: float = 30.0) -> None:
+    """``CHECKPOINT``, waiting out other connections' write transactions: DuckDB refuses
+    while one is open, and the writers of this process hold theirs for milliseconds (seen
+    once, rarely, when an erasure met ingest). ``FORCE CHECKPOINT`` would abort them."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            con.execute("CHECKPOINT")
+            return
+        except duckdb.TransactionException as exc:
+            if "other write transactions" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def refill(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -97,8 +110,8 @@ def rewrite_all(con: duckdb.DuckDBPyConnection) -> None:
         if table in BOOKKEEPING:
             continue
         copy_out(con, str(table))
-        drop(con, str(table))
         refill(con, str(table))
+        checkpoint(con)  # frees the old table's blocks for the scrub to overwrite
 
 
 def rewrite_pending(con: duckdb.DuckDBPyConnection) -> bool:

@@ -24,7 +24,7 @@ from waymark.core.eventframe import to_naive_utc
 from waymark.privacy.contracts import PrivacyRequest, RequestStatus
 from waymark.store.duckdb._arrow import create_tables
 from waymark.store.duckdb._database import Database
-from waymark.store.duckdb._rewrite import BOOKKEEPING, SCRATCH, rewrite_all
+from waymark.store.duckdb._rewrite import BOOKKEEPING, SCRATCH, checkpoint, rewrite_all
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS privacy_requests (
@@ -203,7 +203,7 @@ class DuckDBPrivacyStore:
         with self._db.write_lock:
             con = self._db.cursor()
             rewrite_all(con)
-            con.execute("CHECKPOINT")
+            checkpoint(con)
             con.execute(f"CREATE OR REPLACE TABLE {SCRATCH} (b BLOB)")
             for _ in range(max_rounds):
                 row = con.execute(
@@ -217,9 +217,9 @@ class DuckDBPrivacyStore:
                     "::BLOB FROM range(?)",
                     [int(row[0]) * int(row[1]) // 16],
                 )
-                con.execute("CHECKPOINT")
+                checkpoint(con)
             con.execute(f"DROP TABLE {SCRATCH}")
-            con.execute("CHECKPOINT")
+            checkpoint(con)
 
 
 def _quoted(needle: str) -> str:

@@ -1,0 +1,136 @@
+"""An erasure and a commit in flight: an event of the person that passed the suppression check
+before the erasure began, and is still being written when it runs, must not survive it.
+
+The log here holds one chosen append at a gate, inside the committer's writer thread (after
+the suppression check), so the order is fixed rather than left to chance: the gate opens only
+when the erasure has finished or after two seconds, whichever comes first. An erasure that
+does not wait for commits in flight finishes first and the event lands after it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.privacy._people import ANN, AUTH, ZED, batch, profile_id_of, until
+from tests.privacy.test_http import _files_mentioning
+from waymark.api.app import create_app
+from waymark.core.clock import FakeClock
+from waymark.core.events import AppendResult, Event
+from waymark.core.ports import EventLog
+from waymark.core.settings import Settings
+from waymark.runtime.services import build_services
+from waymark.store.duckdb.store import DuckDBStore
+
+IN_FLIGHT = "zed-in-flight"
+NEW_ANON = "anon-zed-second-phone-4e1d"
+
+
+class GatedLog:
+    """An event log whose append of the ``IN_FLIGHT`` message waits for ``release``."""
+
+    def __init__(self, inner: EventLog) -> None:
+        self._inner = inner
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def append(self, events: Sequence[Event], *, dedupe_all_time: bool = False) -> AppendResult:
+        if any(e.message_id == IN_FLIGHT for e in events):
+            self.entered.set()
+            self.release.wait(timeout=30)
+        return self._inner.append(events, dedupe_all_time=dedupe_all_time)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+@pytest.fixture
+def gated(settings: Settings, clock: FakeClock) -> Iterator[tuple[TestClient, GatedLog, Path]]:
+    store = DuckDBStore(settings.data_dir)
+    log = GatedLog(store.events)
+    services = build_services(settings, event_log=log, stores=store.features(), clock=clock)  # type: ignore[arg-type]
+    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        yield client, log, settings.data_dir
+    store.close()
+
+
+def test_an_event_in_flight_when_the_erasure_starts_is_erased_too(
+    gated: tuple[TestClient, GatedLog, Path], admin_headers: dict[str, str]
+) -> None:
+    client, log, data_dir = gated
+    assert client.post("/v1/batch", json=batch(ZED, "z"), headers=AUTH).status_code == 200
+    assert client.post("/v1/batch", json=batch(ANN, "a"), headers=AUTH).status_code == 200
+    pid = profile_id_of(client, admin_headers, ZED["email"])
+    # the same person from a second phone: accepted, checked, and now being written
+    in_flight = {
+        "type": "track",
+        "userId": ZED["user"],
+        "anonymousId": NEW_ANON,
+        "event": "Product Viewed",
+        "properties": {"product_id": "kit-1"},
+        "messageId": IN_FLIGHT,
+    }
+    answers: list[int] = []
+    sender = threading.Thread(
+        target=lambda: answers.append(
+            client.post("/v1/batch", json={"batch": [in_flight]}, headers=AUTH).status_code
+        )
+    )
+    sender.start()
+    assert log.entered.wait(timeout=30), "the in-flight append never reached the log"
+
+    # the erasure runs as the DELETE's background task, which the in-process client waits
+    # for before it answers: so the DELETE goes from a thread too, and its request id is read
+    # from the request log
+    deleted: list[int] = []
+    eraser = threading.Thread(
+        target=lambda: deleted.append(
+            client.delete(f"/api/v1/profiles/{pid}", headers=admin_headers).status_code
+        )
+    )
+    eraser.start()
+
+    def requests() -> list[dict[str, Any]]:
+        got = client.get("/api/v1/privacy/requests", headers=admin_headers).json()
+        listed: list[dict[str, Any]] = got["requests"]
+        return listed
+
+    (logged,) = until(requests)
+    rid = logged["id"]
+
+    def status() -> dict[str, Any]:
+        got: dict[str, Any] = client.get(
+            f"/api/v1/privacy/requests/{rid}", headers=admin_headers
+        ).json()
+        return got
+
+    opens_at = time.monotonic() + 2.0
+    while status()["status"] == "pending" and time.monotonic() < opens_at:
+        time.sleep(0.05)
+    log.release.set()
+    for thread in (sender, eraser):
+        thread.join(timeout=60)
+    assert answers == [200]
+    assert deleted == [202]
+
+    done = until(lambda: s if (s := status())["status"] != "pending" else None)
+    assert done["status"] == "completed", done
+    assert done["counts"]["events"] == 4, "the three of the batch and the one in flight"
+    # nothing of the person anywhere, the second phone included; the other person untouched
+    for ident in ({"anonymous_id": NEW_ANON}, {"user_id": ZED["user"]}):
+        looked = client.get("/api/v1/profiles/lookup", params=ident, headers=admin_headers)
+        assert looked.status_code == 404, (ident, looked.text)
+    assert profile_id_of(client, admin_headers, ANN["email"])
+    assert _files_mentioning(data_dir, [ZED["user"], NEW_ANON, ZED["email"], pid]) == {}
+    # and the second phone is suppressed too: it cannot re-create them
+    again = {k: v for k, v in in_flight.items() if k != "userId"} | {"messageId": "zed-after"}
+    assert client.post("/v1/batch", json={"batch": [again]}, headers=AUTH).status_code == 200
+    looked = client.get(
+        "/api/v1/profiles/lookup", params={"anonymous_id": NEW_ANON}, headers=admin_headers
+    )
+    assert looked.status_code == 404
