@@ -429,6 +429,7 @@ def _pipeline_rates(events: list[Event], group_size: int = 1600) -> dict[str, fl
     in a running server, not as they would months after the events."""
     from waymark.core.clock import FakeClock
     from waymark.core.settings import Settings
+    from waymark.runtime.committer import with_seqs
     from waymark.runtime.services import build_services
     from waymark.store.duckdb.store import DuckDBStore
 
@@ -448,11 +449,7 @@ def _pipeline_rates(events: list[Event], group_size: int = 1600) -> dict[str, fl
                 start = time.perf_counter()
                 result = store.events.append(chunk)
                 took = time.perf_counter() - start
-                dup = set(result.duplicate_indexes)
-                kept = [e for i, e in enumerate(chunk) if i not in dup]
-                stored = [
-                    msgspec.structs.replace(e, seq=result.first_seq + k) for k, e in enumerate(kept)
-                ]
+                stored = with_seqs(chunk, result)
                 timed = n > 0
                 append_s += took if timed else 0.0
                 for processor in services.pipeline.processors:
