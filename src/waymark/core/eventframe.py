@@ -44,24 +44,13 @@ EVENT_SCHEMA: Final = pa.schema(
 )
 
 JSON_COLUMNS: Final = ("campaign", "properties", "traits", "context", "integrations")
-_PLAIN_COLUMNS: Final = (
-    "message_id",
-    "source",
-    "type",
-    "event",
-    "name",
-    "category",
-    "user_id",
-    "anonymous_id",
-    "group_id",
-    "previous_id",
-    "channel",
-)
 _TIME_COLUMNS: Final = ("timestamp", "original_timestamp", "sent_at", "received_at")
 
-_NON_TIME_SCHEMA: Final = pa.schema([f for f in EVENT_SCHEMA if f.name not in _TIME_COLUMNS])
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
+# ``astuple`` gives an Event's fields in declaration order; this maps them to schema order
+_FIELD_INDEX: Final = {name: i for i, name in enumerate(Event.__struct_fields__)}
+_AWARE_TS: Final = pa.timestamp("us", tz="UTC")
 
 
 def to_naive_utc(value: datetime | None) -> datetime | None:
@@ -72,31 +61,34 @@ def to_naive_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def _json_text(value: dict[str, Any]) -> str | None:
-    return _encode(value).decode() if value else None
+def _json_column(values: Sequence[dict[str, Any]]) -> pa.Array:
+    # bytes straight into a string array: Arrow checks the UTF-8, no str per value
+    return pa.array([_encode(v) if v else None for v in values], pa.string())
+
+
+def _column(name: str, values: Sequence[Any]) -> pa.Array:
+    if name in _TIME_COLUMNS:
+        # Aware datetimes go in as UTC and the zone is dropped in C, not per value in Python.
+        return pa.array(values, _AWARE_TS).cast(_TS)
+    if name in JSON_COLUMNS:
+        return _json_column(values)
+    return pa.array(values, EVENT_SCHEMA.field(name).type)
 
 
 def events_to_arrow(events: Sequence[Event], *, first_seq: int | None = None) -> pa.Table:
     """Columns of ``EVENT_SCHEMA``. With ``first_seq``, seqs are assigned consecutively."""
-    columns: dict[str, list[Any]] = {}
-    if first_seq is None:
-        columns["seq"] = [e.seq for e in events]
-    else:
-        columns["seq"] = list(range(first_seq, first_seq + len(events)))
-    for name in _PLAIN_COLUMNS:
-        columns[name] = [getattr(e, name) for e in events]
-    for name in JSON_COLUMNS:
-        columns[name] = [_json_text(getattr(e, name)) for e in events]
-    arrays: dict[str, pa.Array] = {}
-    for name in _TIME_COLUMNS:
-        # Aware datetimes go in as UTC and the zone is dropped in C, not per value in Python.
-        values = [getattr(e, name) for e in events]
-        aware = pa.array(values, type=pa.timestamp("us", tz="UTC"))
-        arrays[name] = aware.cast(_TS)
-    table = pa.Table.from_pydict(columns, schema=_NON_TIME_SCHEMA)
-    for name in _TIME_COLUMNS:
-        table = table.append_column(EVENT_SCHEMA.field(name), arrays[name])
-    return table.select(EVENT_SCHEMA.names)
+    # one C call per event, then one transpose: rows of fields become columns of values
+    # (no events: empty columns, still converted, so the log's warm-up call does its job)
+    columns = list(zip(*map(msgspec.structs.astuple, events), strict=True)) or [()] * len(
+        _FIELD_INDEX
+    )
+    arrays: list[pa.Array] = []
+    for name in EVENT_SCHEMA.names:
+        if name == "seq" and first_seq is not None:
+            arrays.append(pa.array(range(first_seq, first_seq + len(events)), pa.int64()))
+        else:
+            arrays.append(_column(name, columns[_FIELD_INDEX[name]]))
+    return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -75,6 +75,16 @@ _MOBILE_LIBRARIES: Final = (
 )
 _WEB_LIBRARIES: Final = ("analytics.js", "analytics-next", "rudder-analytics.js", "rudderstack-js")
 
+# plain strings: ``Channel.X.value`` is an enum descriptor call, per event
+_WEB: Final = Channel.WEB.value
+_MOBILE: Final = Channel.MOBILE.value
+_SERVER: Final = Channel.SERVER.value
+# an explicit "server" is no evidence: the other signs still decide, server is the fallback
+_EXPLICIT_CHANNELS: Final[dict[str, str]] = {
+    k: c.value for k, c in _CHANNEL_SYNONYMS.items() if c is not Channel.SERVER
+}
+_MEDIUM_VALUES: Final[dict[str, str]] = {k: c.value for k, c in _MEDIUM_CHANNELS.items()}
+
 
 def campaign_of(context: dict[str, Any]) -> dict[str, str]:
     """UTM fields from ``context.campaign``, else from the query string of ``context.page.url``."""
@@ -105,28 +115,29 @@ def campaign_of(context: dict[str, Any]) -> dict[str, str]:
 def channel_of(message_type: str, context: dict[str, Any], campaign: dict[str, str]) -> str:
     explicit = context.get("channel")
     if isinstance(explicit, str):
-        known = _CHANNEL_SYNONYMS.get(explicit.strip().lower())
-        if known is not None and known is not Channel.SERVER:
-            return known.value
-    medium = campaign.get("medium", "").strip().lower()
-    if medium in _MEDIUM_CHANNELS:
-        return _MEDIUM_CHANNELS[medium].value
+        known = _EXPLICIT_CHANNELS.get(explicit.strip().lower())
+        if known is not None:
+            return known
+    medium = campaign.get("medium")
+    if medium:
+        by_medium = _MEDIUM_VALUES.get(medium.strip().lower())
+        if by_medium is not None:
+            return by_medium
     library = context.get("library")
     name = library.get("name") if isinstance(library, dict) else None
     if isinstance(name, str):
         lowered = name.lower()
-        if any(lowered.startswith(lib) for lib in _MOBILE_LIBRARIES):
-            return Channel.MOBILE.value
-        if any(lowered.startswith(lib) for lib in _WEB_LIBRARIES):
-            return Channel.WEB.value
+        # one C call per tuple: a generator of startswith calls was a third of normalising
+        if lowered.startswith(_MOBILE_LIBRARIES):
+            return _MOBILE
+        if lowered.startswith(_WEB_LIBRARIES):
+            return _WEB
     if message_type == "page":
-        return Channel.WEB.value
+        return _WEB
     if message_type == "screen":
-        return Channel.MOBILE.value
+        return _MOBILE
     os_info = context.get("os")
     os_name = os_info.get("name") if isinstance(os_info, dict) else None
     if isinstance(os_name, str) and os_name.lower() in ("ios", "android", "ipados"):
-        return Channel.MOBILE.value
-    if isinstance(explicit, str) and explicit.strip().lower() == Channel.SERVER.value:
-        return Channel.SERVER.value
-    return Channel.SERVER.value
+        return _MOBILE
+    return _SERVER

@@ -17,7 +17,9 @@ def with_consent_traits(
 ) -> dict[str, Any]:
     """``context`` with ``traits.consent_<purpose>`` for each boolean answer in
     ``properties.consent`` of a ``Consent Updated`` call; traits the sender stated win."""
-    stated = properties.get("consent") if event == CONSENT_EVENT else None
+    if event != CONSENT_EVENT:  # every other track call: skip the Mapping check (an ABC)
+        return context
+    stated = properties.get("consent")
     if not isinstance(stated, Mapping):
         return context
     answers = {f"consent_{k}": v for k, v in stated.items() if isinstance(v, bool) and k}

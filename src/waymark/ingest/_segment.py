@@ -119,13 +119,17 @@ def split_single(body: bytes) -> Envelope:
 
 
 def _as_id(value: _Id, field: str) -> str | None:
-    if value is None or isinstance(value, bool):
+    if value is None:
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    # str(), not format(value, "g"): "g" turned userId 12345678 into "1.23457e+07"
-    text = value if isinstance(value, str) else str(value)
-    text = text.strip()
+    if isinstance(value, str):  # nearly every id: checked first
+        text = value.strip()
+    elif isinstance(value, bool):
+        return None
+    else:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        # str(), not format(value, "g"): "g" turned userId 12345678 into "1.23457e+07"
+        text = str(value).strip()
     if len(text) > 1024:
         raise InvalidMessage(f"{field} is longer than 1024 characters", field=field)
     return text or None

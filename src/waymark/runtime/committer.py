@@ -111,11 +111,7 @@ class GroupCommitter:
                 loop.call_soon_threadsafe(_fail, item.future, error)
             return
         if self._on_commit is not None and result.stored:
-            dup = set(result.duplicate_indexes)
-            stored = [
-                msgspec.structs.replace(e, seq=result.first_seq + n)
-                for n, e in enumerate(e for i, e in enumerate(events) if i not in dup)
-            ]
+            stored = with_seqs(events, result)
             # processed before the requests are answered, so a 200 also means the profile and
             # journeys reflect the events (read-your-writes); processing shares this thread
             # with the next commit either way
@@ -126,6 +122,15 @@ class GroupCommitter:
         sizes = [len(i.events) for i in group]
         for item, part in zip(group, split_result(result, sizes), strict=True):
             loop.call_soon_threadsafe(_resolve, item.future, part)
+
+
+def with_seqs(events: Sequence[Event], result: AppendResult) -> list[Event]:
+    """The events the log stored, each with the seq it was given."""
+    dup = set(result.duplicate_indexes)
+    # Event is frozen, so a copy per event; without duplicates (the usual case) no filtering
+    kept = [e for i, e in enumerate(events) if i not in dup] if dup else events
+    seqs = range(result.first_seq, result.first_seq + len(kept))
+    return [msgspec.structs.replace(e, seq=s) for e, s in zip(kept, seqs, strict=True)]
 
 
 def split_result(result: AppendResult, sizes: list[int]) -> list[AppendResult]:
