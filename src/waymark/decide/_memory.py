@@ -137,8 +137,10 @@ class MemoryAudienceHistory:
     def record_count(
         self, count: AudienceCount, changes: Sequence[AudienceChange], *, forget_before: datetime
     ) -> None:
+        # as a store of member rows would: an audience nobody is in has none
+        kept = AudienceCount(count.at, {k: v for k, v in count.members.items() if v})
         with self._lock:
-            self._count = count
+            self._count = kept
             self._changes = [c for c in (*self._changes, *changes) if c.at >= forget_before]
 
     def last_count(self) -> AudienceCount | None:

@@ -103,7 +103,8 @@ class AudienceHistory(Protocol):
         ...
 
     def last_count(self) -> AudienceCount | None:
-        """The count ``record_count`` stored last (None before the first)."""
+        """The count ``record_count`` stored last (None before the first), without the
+        audiences that had no members."""
         ...
 
     def changes(self, *, since: datetime) -> list[AudienceChange]:
