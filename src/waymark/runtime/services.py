@@ -193,7 +193,12 @@ def build_services(
             suppression=suppression,
             clock=clock,
             config=privacy_config,
-            writers=ErasureWriters(orchestrator, [stores.decisions], settle=sink.settle),
+            writers=ErasureWriters(
+                orchestrator,
+                [stores.decisions],
+                settle=sink.settle,
+                held=[decider.audiences_held],
+            ),
             links=links,
             messages=None if orchestrator is None else FlowMessages(orchestrator),
             accounts=accounts,
