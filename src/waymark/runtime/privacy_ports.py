@@ -4,8 +4,8 @@ What an erasure waits for and holds still besides the log: the commits in flight
 committer's barrier), orchestration (no cycle runs, the person's runs, timers and messages go,
 no run starts for them again), decide's write-behind log (what it buffered is written
 first, so the sweep after it finds it) and decide's audience counts (none runs, and the last
-count forgets the person, so none writes them back): ``privacy.ports.Writers``. And the messages a person
-was sent, for their preference page: ``privacy.ports.Messages``."""
+count forgets the person, so none writes them back): ``privacy.ports.Writers``. And the
+messages a person was sent, for their preference page: ``privacy.ports.Messages``."""
 
 from __future__ import annotations
 
