@@ -188,9 +188,13 @@ def test_an_audience_count_in_flight_does_not_write_the_person_back(
         lambda: client.get("/api/v1/privacy/requests", headers=admin_headers).json()["requests"]
     )
     url = f"/api/v1/privacy/requests/{logged['id']}"
+
     # an erasure that does not wait for the count finishes while the count is held
-    done = until(lambda: s if (s := client.get(url, headers=admin_headers).json())["status"]
-                 != "pending" else None)  # fmt: skip
+    def finished() -> dict[str, Any] | None:
+        got: dict[str, Any] = client.get(url, headers=admin_headers).json()
+        return got if got["status"] != "pending" else None
+
+    done = until(finished)
     gate.release.set()
     for thread in (counter, eraser):
         thread.join(timeout=60)

@@ -527,14 +527,9 @@ class DuckDBAudienceHistory:
         self, count: AudienceCount, changes: Sequence[AudienceChange], *, forget_before: datetime
     ) -> None:
         members = _member_rows(count.members)
-        added = pa.Table.from_pylist(
-            [
-                {"at": to_naive_utc(c.at), "audience": c.audience, "added": c.added,
-                 "removed": c.removed}
-                for c in changes
-            ],
-            schema=_CHANGES,
-        )  # fmt: skip
+        found = pa.Table.from_pylist(
+            [c._asdict() | {"at": to_naive_utc(c.at)} for c in changes], schema=_CHANGES
+        )
         try:
             with self._db.transaction() as con:
                 con.execute("DELETE FROM decide_audience_counts")
@@ -555,7 +550,7 @@ class DuckDBAudienceHistory:
                     )
                 finally:
                     con.unregister("_members")
-                insert_rows(con, "decide_audience_changes", _CHANGES, added)
+                insert_rows(con, "decide_audience_changes", _CHANGES, found)
                 con.execute(
                     'DELETE FROM decide_audience_changes WHERE "at" < ?',
                     [to_naive_utc(forget_before)],
