@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,12 @@ from waymark.core.clock import FakeClock
 from waymark.core.events import AppendResult, Event
 from waymark.core.ports import EventLog
 from waymark.core.settings import Settings
-from waymark.runtime.services import build_services
+from waymark.decide.contracts import DecisionContext
+from waymark.decide.ports import ContextSource
+from waymark.runtime.services import Services, build_services
 from waymark.store.duckdb.store import DuckDBStore
 
+T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 IN_FLIGHT = "zed-in-flight"
 NEW_ANON = "anon-zed-second-phone-4e1d"
 
@@ -134,3 +138,69 @@ def test_an_event_in_flight_when_the_erasure_starts_is_erased_too(
         "/api/v1/profiles/lookup", params={"anonymous_id": NEW_ANON}, headers=admin_headers
     )
     assert looked.status_code == 404
+
+
+class GatedContexts:
+    """Profile contexts whose walk, once every profile is read, waits for ``release`` (or two
+    seconds) before the audience count that walks them can store its members."""
+
+    def __init__(self, inner: ContextSource) -> None:
+        self._inner = inner
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def resolve(self, reference: Mapping[str, str]) -> str | None:
+        return self._inner.resolve(reference)
+
+    def context(self, profile_id: str, now: datetime) -> DecisionContext | None:
+        return self._inner.context(profile_id, now)
+
+    def contexts(self, now: datetime, *, events: bool = True) -> Iterator[DecisionContext]:
+        yield from list(self._inner.contexts(now, events=events))
+        self.entered.set()
+        self.release.wait(timeout=2.0)
+
+
+def test_an_audience_count_in_flight_does_not_write_the_person_back(
+    client: TestClient, services: Services, admin_headers: dict[str, str]
+) -> None:
+    assert client.post("/v1/batch", json=batch(ZED, "z"), headers=AUTH).status_code == 200
+    assert client.post("/v1/batch", json=batch(ANN, "a"), headers=AUTH).status_code == 200
+    pid = profile_id_of(client, admin_headers, ZED["email"])
+    assert services.sink is not None and services.decide is not None
+    services.sink.settle()
+    decider = services.decide
+    gate = GatedContexts(decider._source())
+    decider._contexts = gate
+    # a count has read the person and is about to store its members
+    counter = threading.Thread(target=lambda: decider.audiences(now=T, days=7))
+    counter.start()
+    assert gate.entered.wait(timeout=30), "the count never read the profiles"
+
+    deleted: list[int] = []
+    eraser = threading.Thread(
+        target=lambda: deleted.append(
+            client.delete(f"/api/v1/profiles/{pid}", headers=admin_headers).status_code
+        )
+    )
+    eraser.start()
+    (logged,) = until(
+        lambda: client.get("/api/v1/privacy/requests", headers=admin_headers).json()["requests"]
+    )
+    url = f"/api/v1/privacy/requests/{logged['id']}"
+
+    # an erasure that does not wait for the count finishes while the count is held
+    def finished() -> dict[str, Any] | None:
+        got: dict[str, Any] = client.get(url, headers=admin_headers).json()
+        return got if got["status"] != "pending" else None
+
+    done = until(finished)
+    gate.release.set()
+    for thread in (counter, eraser):
+        thread.join(timeout=60)
+    assert deleted == [202]
+    assert done["status"] == "completed", done
+    last = decider._audiences.history.last_count()
+    assert last is not None
+    assert pid not in set().union(*last.members.values())
+    assert _files_mentioning(services.settings.data_dir, [pid]) == {}

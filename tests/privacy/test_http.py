@@ -142,6 +142,13 @@ def _files_mentioning(data_dir: Path, needles: list[str]) -> dict[str, list[str]
     return found
 
 
+def _stored_members(services: Services) -> set[str]:
+    """The profiles the last audience count stored, in any audience."""
+    assert services.decide is not None
+    last = services.decide._audiences.history.last_count()
+    return set().union(*last.members.values()) if last is not None else set()
+
+
 def test_erasure_leaves_nothing_in_the_data_directory(
     client: TestClient, services: Services, admin_headers: dict[str, str]
 ) -> None:
@@ -155,6 +162,10 @@ def test_erasure_leaves_nothing_in_the_data_directory(
     services.identity.flush()
     data_dir = services.settings.data_dir
     needles = [ZED["user"], ZED["anon"], ZED["email"], pid]
+    # an audience count keeps its members (profile ids) in the data directory: both owners
+    counted = client.get("/api/v1/activity/audiences", headers=admin_headers).json()
+    assert {a["name"]: a["size"] for a in counted["audiences"]}["kit-owners"] == 2
+    assert _stored_members(services) == {pid, profile_id_of(client, admin_headers, ANN["email"])}
     services.event_log.count()  # the person is there before
     r = client.delete(f"/api/v1/profiles/{pid}", headers=admin_headers)
     assert r.status_code == 202, r.text
@@ -171,11 +182,12 @@ def test_erasure_leaves_nothing_in_the_data_directory(
     )
     assert status["status"] == "completed", status
     assert status["counts"]["events"] == 4
+    assert status["counts"]["decide_audience_members"] == 1
     # nobody of that name, nowhere: not in the API, not in any file of the data directory
     assert client.get(f"/api/v1/profiles/{pid}", headers=admin_headers).status_code == 404
     assert _files_mentioning(data_dir, needles) == {}
     # the other person is untouched
-    assert profile_id_of(client, admin_headers, ANN["email"])
+    assert _stored_members(services) == {profile_id_of(client, admin_headers, ANN["email"])}
     assert _files_mentioning(data_dir, [ANN["email"]])
     # the tombstone (request log) has no personal data, and the admin view lists it
     listed = client.get("/api/v1/privacy/requests", headers=admin_headers).json()["requests"]

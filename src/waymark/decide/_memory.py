@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -16,7 +17,7 @@ from waymark.decide.contracts import (
     ExperiencePerformance,
     GroupOutcomes,
 )
-from waymark.decide.ports import FeedbackKey, History
+from waymark.decide.ports import AudienceChange, AudienceCount, FeedbackKey, History
 
 
 class MemoryDecisionLog:
@@ -121,6 +122,43 @@ class MemoryCatalogStore:
 
     def save(self, document: str, *, version: str, at: datetime) -> None:
         self._doc = document
+
+
+class MemoryAudienceHistory:
+    """Audience history for as long as the process lives (the Decider's default)."""
+
+    def __init__(self) -> None:
+        self._count: AudienceCount | None = None
+        self._changes: list[AudienceChange] = []
+        self._exports: dict[str, datetime] = {}
+        # counts and exports arrive on worker threads while the dashboard reads
+        self._lock = threading.Lock()
+
+    def record_count(
+        self, count: AudienceCount, changes: Sequence[AudienceChange], *, forget_before: datetime
+    ) -> None:
+        # as a store of member rows would: an audience nobody is in has none
+        kept = AudienceCount(count.at, {k: v for k, v in count.members.items() if v})
+        with self._lock:
+            self._count = kept
+            self._changes = [c for c in (*self._changes, *changes) if c.at >= forget_before]
+
+    def last_count(self) -> AudienceCount | None:
+        with self._lock:
+            return self._count
+
+    def changes(self, *, since: datetime) -> list[AudienceChange]:
+        with self._lock:
+            found = [c for c in self._changes if c.at >= since]
+        return sorted(found, key=lambda c: (c.at, c.audience))
+
+    def record_export(self, audience: str, at: datetime) -> None:
+        with self._lock:
+            self._exports[audience] = at
+
+    def exports(self) -> dict[str, datetime]:
+        with self._lock:
+            return dict(self._exports)
 
 
 class StaticContexts:

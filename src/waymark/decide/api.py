@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -30,7 +31,12 @@ from waymark.decide._contact import ContactCheck, check_contact
 from waymark.decide._decide import decide
 from waymark.decide._feedback import feedback_from_batches, feedback_from_events, first_seen
 from waymark.decide._holdout import in_holdout
-from waymark.decide._memory import MemoryCatalogStore, MemoryDecisionLog, StaticContexts
+from waymark.decide._memory import (
+    MemoryAudienceHistory,
+    MemoryCatalogStore,
+    MemoryDecisionLog,
+    StaticContexts,
+)
 from waymark.decide._models import journey_stages
 from waymark.decide._rules import CHANNELS, Models
 from waymark.decide._sizes import AudienceTracker
@@ -55,7 +61,7 @@ from waymark.decide.errors import (
     UnknownExperience,
     UnknownProfile,
 )
-from waymark.decide.ports import CatalogStore, ContextSource, DecisionLog
+from waymark.decide.ports import AudienceHistory, CatalogStore, ContextSource, DecisionLog
 
 __all__ = [
     "CODES",
@@ -67,6 +73,7 @@ __all__ = [
     "Decider",
     "Experience",
     "FeedbackProcessor",
+    "MemoryAudienceHistory",
     "MemoryCatalogStore",
     "MemoryDecisionLog",
     "Policy",
@@ -104,10 +111,12 @@ class Decider:
         catalogs: CatalogStore | None = None,
         rng: np.random.Generator | None = None,
         contexts: ContextSource | None = None,
+        audiences: AudienceHistory | None = None,
     ) -> None:
         """``models``: journey model -> ordered stage names (default: the shipped models),
         used to validate catalogs set later through the admin API. ``contexts`` resolves
-        profiles and builds their contexts (the runtime's, from identity and journeys)."""
+        profiles and builds their contexts (the runtime's, from identity and journeys).
+        ``audiences`` keeps audience joins, leaves and exports (default: in memory only)."""
         self._catalog = catalog
         self._contexts = contexts
         self._models = models if models is not None else journey_stages()
@@ -117,7 +126,9 @@ class Decider:
         self._rng = rng if rng is not None else np.random.default_rng()
         # the generator and the counts are not thread-safe; decisions are short
         self._lock = threading.Lock()
-        self._audiences = AudienceTracker()
+        self._audiences = AudienceTracker(
+            history=audiences if audiences is not None else MemoryAudienceHistory()
+        )
 
     @classmethod
     def open(
@@ -129,6 +140,7 @@ class Decider:
         catalogs: CatalogStore | None = None,
         rng: np.random.Generator | None = None,
         contexts: ContextSource | None = None,
+        audiences: AudienceHistory | None = None,
         name: str | None = None,
     ) -> Decider:
         """The catalog last saved through the admin API, else ``default_yaml``."""
@@ -140,7 +152,15 @@ class Decider:
             )
         else:
             catalog = load_catalog_text(default_yaml, models=models, name=name)
-        return cls(catalog, models=models, log=log, catalogs=catalogs, rng=rng, contexts=contexts)
+        return cls(
+            catalog,
+            models=models,
+            log=log,
+            catalogs=catalogs,
+            rng=rng,
+            contexts=contexts,
+            audiences=audiences,
+        )
 
     @property
     def catalog(self) -> Catalog:
@@ -333,7 +353,8 @@ class Decider:
     def audiences(self, *, now: datetime, days: int) -> AudiencesActivity:
         """Every audience's size now (counted at most once a minute, one pass over the
         profiles for all of them; blocking, so call it off an event loop), the members who
-        joined and left in the last ``days`` days, and its last export."""
+        joined and left in the last ``days`` days (kept across restarts when the decider has
+        a stored ``AudienceHistory``), and its last export."""
         source = self._source()
         audiences = self._catalog.doc.audiences
         count = self._audiences.count(
@@ -345,6 +366,11 @@ class Decider:
             since=since,
             audiences=tuple(self._audiences.activity(audiences, count, since=since)),
         )
+
+    def audiences_held(self, profile_ids: Collection[str]) -> AbstractContextManager[None]:
+        """Inside, no audience count runs and the last count has forgotten these profiles
+        (an erasure: see ``privacy.ports.Writers``)."""
+        return self._audiences.held(profile_ids)
 
     def audience_names(self) -> list[str]:
         return [a.name for a in self._catalog.doc.audiences]

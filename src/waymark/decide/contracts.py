@@ -203,8 +203,9 @@ class AudienceActivity(msgspec.Struct, frozen=True, kw_only=True):
     """Members with an e-mail or phone an ad platform can match (what an export sends)."""
     added: int = 0
     removed: int = 0
-    """Members who joined / left between counts in the window (counted since the server
-    started: sizes are counted on request, at most once a minute)."""
+    """Members who joined / left between counts in the window (sizes are counted on request,
+    at most once a minute; the changes are stored, so a restart keeps them, and the first
+    count after one is compared with the last count before it)."""
     last_export: datetime | None = None
     """When the last page of an export of this audience was served."""
 

@@ -1,8 +1,9 @@
 """What decide needs from storage and from the rest of Waymark.
 
-``DecisionLog`` and ``CatalogStore`` are implemented by ``waymark.store.duckdb.decide`` (and by
-``waymark.decide._memory`` for tests and embedding). ``ContextSource`` is implemented by the
-runtime from identity and journeys: decide never reads their state directly.
+``DecisionLog``, ``CatalogStore`` and ``AudienceHistory`` are implemented by
+``waymark.store.duckdb.decide`` (and by ``waymark.decide._memory`` for tests and embedding).
+``ContextSource`` is implemented by the runtime from identity and journeys: decide never reads
+their state directly.
 """
 
 from __future__ import annotations
@@ -26,6 +27,22 @@ FeedbackKey = tuple[str, str, Outcome]
 class History(NamedTuple):
     contacts: list[ContactRecord]
     consumed: frozenset[str]
+
+
+class AudienceChange(NamedTuple):
+    """How many joined and left one audience at one count (against the count before it)."""
+
+    at: datetime
+    audience: str
+    added: int
+    removed: int
+
+
+class AudienceCount(NamedTuple):
+    """The last count: when it was taken and the profile ids in each audience."""
+
+    at: datetime
+    members: dict[str, frozenset[str]]
 
 
 @runtime_checkable
@@ -67,6 +84,40 @@ class CatalogStore(Protocol):
     def load(self) -> str | None: ...
 
     def save(self, document: str, *, version: str, at: datetime) -> None: ...
+
+
+@runtime_checkable
+class AudienceHistory(Protocol):
+    """What audience counts leave behind, kept across restarts: the joins and leaves each
+    count found, the members at the last count (the next count, maybe in another process,
+    is diffed against them) and each audience's last export.
+
+    The members name profiles: a backend must keep them where privacy's erasure sweep finds
+    and deletes them (in DuckDB, one row per member)."""
+
+    def record_count(
+        self, count: AudienceCount, changes: Sequence[AudienceChange], *, forget_before: datetime
+    ) -> None:
+        """In one step: ``count`` replaces the stored members, ``changes`` are added, and
+        changes older than ``forget_before`` are dropped."""
+        ...
+
+    def last_count(self) -> AudienceCount | None:
+        """The count ``record_count`` stored last (None before the first), without the
+        audiences that had no members."""
+        ...
+
+    def changes(self, *, since: datetime) -> list[AudienceChange]:
+        """The changes at or after ``since``, oldest first."""
+        ...
+
+    def record_export(self, audience: str, at: datetime) -> None:
+        """The last page of an export of ``audience`` was served at ``at``."""
+        ...
+
+    def exports(self) -> dict[str, datetime]:
+        """Each exported audience's last export."""
+        ...
 
 
 @runtime_checkable

@@ -2,14 +2,15 @@
 
 What an erasure waits for and holds still besides the log: the commits in flight (the group
 committer's barrier), orchestration (no cycle runs, the person's runs, timers and messages go,
-no run starts for them again) and decide's write-behind log (what it buffered is written
-first, so the sweep after it finds it): ``privacy.ports.Writers``. And the messages a person
-was sent, for their preference page: ``privacy.ports.Messages``."""
+no run starts for them again), decide's write-behind log (what it buffered is written
+first, so the sweep after it finds it) and decide's audience counts (none runs, and the last
+count forgets the person, so none writes them back): ``privacy.ports.Writers``. And the
+messages a person was sent, for their preference page: ``privacy.ports.Messages``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Protocol, runtime_checkable
 
 from waymark.orchestrate.api import Orchestrator
@@ -28,10 +29,14 @@ class ErasureWriters:
         buffered: Sequence[object],
         *,
         settle: Callable[[], None] = lambda: None,
+        held: Sequence[Callable[[Sequence[str]], AbstractContextManager[None]]] = (),
     ) -> None:
-        """``settle`` waits for the commits in flight (the group committer's barrier)."""
+        """``settle`` waits for the commits in flight (the group committer's barrier); each
+        of ``held`` holds another writer still while the profiles are erased
+        (``Decider.audiences_held``)."""
         self._orchestrator = orchestrator
         self._buffered = [b for b in buffered if isinstance(b, Buffered)]
+        self._held = list(held)
         self.settle = settle
 
     @contextmanager
@@ -41,6 +46,8 @@ class ErasureWriters:
             if self._orchestrator is not None:
                 stack.enter_context(self._orchestrator.paused())
                 counts.update(self._orchestrator.forget(profile_ids))
+            for hold in self._held:
+                stack.enter_context(hold(profile_ids))
             for log in self._buffered:
                 log.flush()
             yield counts

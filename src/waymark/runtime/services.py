@@ -20,7 +20,7 @@ from waymark.core.clock import Clock, SystemClock
 from waymark.core.ports import EventLog
 from waymark.core.settings import Settings
 from waymark.decide.api import Decider, FeedbackProcessor, shipped_catalog
-from waymark.decide.ports import CatalogStore, DecisionLog
+from waymark.decide.ports import AudienceHistory, CatalogStore, DecisionLog
 from waymark.identity.api import IdentityService
 from waymark.identity.api import config_for as identity_config_for
 from waymark.identity.ports import ProfileStore
@@ -82,6 +82,7 @@ class FeatureStores:
     journeys: JourneyStore | None = None
     decisions: DecisionLog | None = None
     catalogs: CatalogStore | None = None
+    audiences: AudienceHistory | None = None
     flows: FlowStore | None = None
     """Without a flow store there is no orchestration (flows need durable timers)."""
     privacy: PrivacyStore | None = None
@@ -121,7 +122,11 @@ def build_services(
     )
     contexts = ProfileContexts(identity, journeys, event_log, scoring=scoring)
     decider = Decider.open(
-        shipped_catalog(), log=stores.decisions, catalogs=stores.catalogs, contexts=contexts
+        shipped_catalog(),
+        log=stores.decisions,
+        catalogs=stores.catalogs,
+        contexts=contexts,
+        audiences=stores.audiences,
     )
     analytics = AnalyticsService(
         LogSources(event_log, models, identity=identity.config),
@@ -188,7 +193,12 @@ def build_services(
             suppression=suppression,
             clock=clock,
             config=privacy_config,
-            writers=ErasureWriters(orchestrator, [stores.decisions], settle=sink.settle),
+            writers=ErasureWriters(
+                orchestrator,
+                [stores.decisions],
+                settle=sink.settle,
+                held=[decider.audiences_held],
+            ),
             links=links,
             messages=None if orchestrator is None else FlowMessages(orchestrator),
             accounts=accounts,

@@ -1,5 +1,5 @@
-"""Decide's ports on DuckDB: the decision log (offers and counted feedback) and the catalog
-last set through the admin API.
+"""Decide's ports on DuckDB: the decision log (offers and counted feedback), the catalog
+last set through the admin API, and the audience history (joins, leaves, exports).
 
 A decision is stored whole as msgspec JSON (it is read back whole, to explain it), plus one
 row per offered experience so contact history is a plain query. Decisions are written behind:
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -33,8 +33,8 @@ from waymark.decide.contracts import (
     ExperiencePerformance,
     GroupOutcomes,
 )
-from waymark.decide.ports import FeedbackKey, History
-from waymark.store.duckdb._arrow import create_tables
+from waymark.decide.ports import AudienceChange, AudienceCount, FeedbackKey, History
+from waymark.store.duckdb._arrow import create_tables, insert_rows, read_arrow
 from waymark.store.duckdb._database import Database
 
 _DDL = (
@@ -476,3 +476,147 @@ class DuckDBCatalogStore:
             con.execute(
                 "INSERT INTO decide_catalog VALUES (?, ?, ?)", [version, to_naive_utc(at), document]
             )
+
+
+_AUDIENCE_DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS decide_audience_counts (counted_at TIMESTAMP NOT NULL)
+    """,
+    # one row per member, not a list per audience: privacy's sweep matches whole text values,
+    # so it finds (and deletes just) the rows naming an erased person
+    """
+    CREATE TABLE IF NOT EXISTS decide_audience_members (
+        audience VARCHAR NOT NULL,
+        profile_id VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS decide_audience_changes (
+        "at" TIMESTAMP NOT NULL,
+        audience VARCHAR NOT NULL,
+        added BIGINT NOT NULL,
+        removed BIGINT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS decide_audience_exports (
+        audience VARCHAR PRIMARY KEY,
+        exported_at TIMESTAMP NOT NULL
+    )
+    """,
+)
+_MEMBERS = pa.schema([("audience", pa.string()), ("profile_id", pa.string())])
+_CHANGES = pa.schema(
+    [("at", _TS), ("audience", pa.string()), ("added", pa.int64()), ("removed", pa.int64())]
+)
+_EXPORTS = pa.schema([("audience", pa.string()), ("exported_at", _TS)])
+_COUNTED = pa.schema([("counted_at", _TS)])
+
+
+class DuckDBAudienceHistory:
+    """``waymark.decide.ports.AudienceHistory`` on DuckDB. A count's members are compared
+    with the stored ones in SQL and only the difference is written: the stored members are
+    always exactly the last count's, and the write lock (which ingest's commits wait on) is
+    held for ~50 ms at 150,000 members rather than ~300 ms for a rewrite of them all."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        create_tables(db, _AUDIENCE_DDL, "audience history")
+
+    def record_count(
+        self, count: AudienceCount, changes: Sequence[AudienceChange], *, forget_before: datetime
+    ) -> None:
+        members = _member_rows(count.members)
+        found = pa.Table.from_pylist(
+            [c._asdict() | {"at": to_naive_utc(c.at)} for c in changes], schema=_CHANGES
+        )
+        try:
+            with self._db.transaction() as con:
+                con.execute("DELETE FROM decide_audience_counts")
+                con.execute(
+                    "INSERT INTO decide_audience_counts VALUES (?)", [to_naive_utc(count.at)]
+                )
+                con.register("_members", members)
+                try:
+                    con.execute(
+                        "DELETE FROM decide_audience_members m WHERE NOT EXISTS (SELECT 1 "
+                        "FROM _members n WHERE n.audience = m.audience "
+                        "AND n.profile_id = m.profile_id)"
+                    )
+                    con.execute(
+                        "INSERT INTO decide_audience_members SELECT n.audience, n.profile_id "
+                        "FROM _members n ANTI JOIN decide_audience_members m "
+                        "USING (audience, profile_id)"
+                    )
+                finally:
+                    con.unregister("_members")
+                insert_rows(con, "decide_audience_changes", _CHANGES, found)
+                con.execute(
+                    'DELETE FROM decide_audience_changes WHERE "at" < ?',
+                    [to_naive_utc(forget_before)],
+                )
+        except duckdb.Error as exc:
+            raise StorageError(f"could not record the audience count: {exc}") from None
+
+    def last_count(self) -> AudienceCount | None:
+        counted = self._read(
+            "SELECT counted_at FROM decide_audience_counts", "decide_audience_counts", _COUNTED
+        )
+        if counted.num_rows == 0:
+            return None
+        rows = self._read(
+            "SELECT audience, profile_id FROM decide_audience_members",
+            "decide_audience_members",
+            _MEMBERS,
+        )
+        members: dict[str, set[str]] = {}
+        for audience, profile_id in zip(
+            rows.column("audience").to_pylist(), rows.column("profile_id").to_pylist(), strict=True
+        ):
+            members.setdefault(audience, set()).add(profile_id)
+        at = counted.column("counted_at")[0].as_py().replace(tzinfo=UTC)
+        return AudienceCount(at, {k: frozenset(v) for k, v in members.items()})
+
+    def changes(self, *, since: datetime) -> list[AudienceChange]:
+        rows = self._read(
+            'SELECT "at", audience, added, removed FROM decide_audience_changes '
+            'WHERE "at" >= $since ORDER BY "at", audience',
+            "decide_audience_changes",
+            _CHANGES,
+            {"since": to_naive_utc(since)},
+        )
+        return [
+            AudienceChange(r["at"].replace(tzinfo=UTC), r["audience"], r["added"], r["removed"])
+            for r in rows.to_pylist()
+        ]
+
+    def record_export(self, audience: str, at: datetime) -> None:
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO decide_audience_exports VALUES (?, ?)",
+                [audience, to_naive_utc(at)],
+            )
+        except duckdb.Error as exc:
+            raise StorageError(f"could not record the export of {audience!r}: {exc}") from None
+
+    def exports(self) -> dict[str, datetime]:
+        rows = self._read(
+            "SELECT audience, exported_at FROM decide_audience_exports",
+            "decide_audience_exports",
+            _EXPORTS,
+        )
+        return {r["audience"]: r["exported_at"].replace(tzinfo=UTC) for r in rows.to_pylist()}
+
+    def _read(
+        self, sql: str, table: str, schema: pa.Schema, params: dict[str, object] | None = None
+    ) -> pa.Table:
+        return read_arrow(
+            self._db, sql, guard=table, what="the audience history", params=params, schema=schema
+        )
+
+
+def _member_rows(members: Mapping[str, frozenset[str]]) -> pa.Table:
+    pairs = [(name, pid) for name, ids in members.items() for pid in ids]
+    return pa.table(
+        {"audience": [a for a, _ in pairs], "profile_id": [p for _, p in pairs]}, schema=_MEMBERS
+    )

@@ -13,7 +13,11 @@ from waymark.runtime.services import FeatureStores
 from waymark.store.duckdb._database import Database
 from waymark.store.duckdb._rewrite import recover, rewrite_pending
 from waymark.store.duckdb.accounts import DuckDBAccountStore
-from waymark.store.duckdb.decide import DuckDBCatalogStore, DuckDBDecisionLog
+from waymark.store.duckdb.decide import (
+    DuckDBAudienceHistory,
+    DuckDBCatalogStore,
+    DuckDBDecisionLog,
+)
 from waymark.store.duckdb.events import DuckDBEventLog
 from waymark.store.duckdb.identity import DuckDBProfileStore
 from waymark.store.duckdb.journey import DuckDBJourneyStore
@@ -65,6 +69,7 @@ class DuckDBStore:
         self.journeys = DuckDBJourneyStore(self.db)
         self.decisions = DuckDBDecisionLog(self.db)
         self.catalogs = DuckDBCatalogStore(self.db)
+        self.audiences = DuckDBAudienceHistory(self.db)
         self.flows = DuckDBFlowStore(self.db)
         self.privacy = DuckDBPrivacyStore(self.db)
         self.scores = DuckDBScoreStore(self.db)
@@ -81,6 +86,7 @@ class DuckDBStore:
             journeys=self.journeys,
             decisions=self.decisions,
             catalogs=self.catalogs,
+            audiences=self.audiences,
             flows=self.flows,
             privacy=self.privacy,
             scores=self.scores,
