@@ -116,6 +116,57 @@ models:
     assert _stage(w.accounts.account("hill")) == "justification"
 
 
+BUYER_RULE = """
+roles:
+  sources: [group.traits.role]
+  patterns: {buyer: [procurement], user: [teacher]}
+models:
+  hourglass: {rule: 'role:buyer'}
+"""
+
+
+def _ann_becomes_the_buyer(store: MemoryAccountStore | None = None) -> World:
+    """Ann, a teacher in March, becomes the school's buyer in June; Bob went further."""
+    w = World(load_accounts_text(BUYER_RULE, file="t.yaml", models=MODELS), store=store)
+    w.group("ann", "hill", 0, role="Teacher")
+    w.group("bob", "hill", 0)
+    w.track("ann", "Ad Clicked", 1)  # engagement
+    w.track("bob", "Product Viewed", 2)  # evaluation
+    w.track("bob", "Quote Requested", 4)  # justification
+    w.group("ann", "hill", 92, role="Procurement")  # 1 June
+    return w
+
+
+def test_the_role_history_follows_the_furthest_until_the_role_appears_then_its_holder() -> None:
+    w = _ann_becomes_the_buyer()
+    view = w.accounts.account("hill")
+    assert {m.profile_id: m.role for m in view.members}[w.profile("ann")] == "buyer"
+    (journey,) = [j for j in view.journeys if j.model == "hourglass"]
+    assert journey.rule == "role:buyer"
+    # nobody was the buyer until June: the account followed Bob, the furthest; from June Ann
+    assert [(t.from_stage, t.to_stage, t.at.date().isoformat()) for t in journey.history] == [
+        (None, "engagement", "2026-03-02"),
+        ("engagement", "evaluation", "2026-03-03"),
+        ("evaluation", "justification", "2026-03-05"),
+        ("justification", "engagement", "2026-06-01"),
+    ]
+    assert journey.stage == "engagement"
+
+
+def test_roles_over_time_survive_a_restart() -> None:
+    store = MemoryAccountStore()
+    w = _ann_becomes_the_buyer(store)
+    w.group("ann", "hill", 184, role="Teacher")  # September: Ann hands the buying on
+    w.derived.flush()
+    # a restart replays the log past the checkpoint into fresh identity and journeys: each
+    # event re-derives the account from the stored memberships, so the roles' times must be
+    # stored too (with only the latest role, Ann would never have been the buyer)
+    again = World(w.accounts.config, store=store)
+    for event in w.events:
+        again.send(event)
+    assert again.accounts.account("hill") == w.accounts.account("hill")
+
+
 def test_flush_and_restart_give_the_same_accounts() -> None:
     store = MemoryAccountStore()
     w = World(store=store)
