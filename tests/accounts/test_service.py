@@ -4,7 +4,7 @@ roles from titles, history, missing roles, persistence and restart."""
 from __future__ import annotations
 
 from tests.accounts._world import MODELS, World
-from waymark.accounts.api import load_accounts_text
+from waymark.accounts.api import ROLES_SCHEMA, load_accounts_text
 from waymark.accounts.contracts import AccountView, BuyingGroup
 from waymark.store.memory.accounts import MemoryAccountStore
 
@@ -165,6 +165,22 @@ def test_roles_over_time_survive_a_restart() -> None:
     for event in w.events:
         again.send(event)
     assert again.accounts.account("hill") == w.accounts.account("hill")
+
+
+def test_accounts_stored_before_roles_over_time_keep_the_latest_role() -> None:
+    store = MemoryAccountStore()
+    w = _ann_becomes_the_buyer(store)
+    w.derived.flush()
+    # as an older version stored them: members with their latest role, no roles table rows
+    older = store.load()._replace(roles=ROLES_SCHEMA.empty_table())
+    store.replace_all(older, checkpoint=store.checkpoint())
+    again = World(w.accounts.config, store=store)
+    for event in w.events:
+        again.send(event)
+    view = again.accounts.account("hill")
+    assert {m.profile_id: m.role for m in view.members}[again.profile("ann")] == "buyer"
+    # the latest role holds from its call's time: the history is right from June on
+    assert _stage(view) == "engagement"
 
 
 def test_flush_and_restart_give_the_same_accounts() -> None:
