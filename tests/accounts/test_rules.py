@@ -82,16 +82,28 @@ def test_removing_a_member_never_moves_furthest_forward(
     assert after is None or ORDER[after] <= ORDER[before]
 
 
+def _timeline(
+    role: str | None,
+    joined: int,
+    steps: list[tuple[int, str]],
+    roles: dict[int, str | None],
+) -> MemberTimeline:
+    return MemberTimeline(
+        role,
+        T0 + timedelta(days=joined),
+        sorted((T0 + timedelta(days=d), s) for d, s in steps),
+        sorted((T0 + timedelta(days=d), r) for d, r in roles.items()),
+    )
+
+
 timelines = st.lists(
     st.builds(
-        lambda role, joined, steps: MemberTimeline(
-            role,
-            T0 + timedelta(days=joined),
-            sorted((T0 + timedelta(days=d), s) for d, s in steps),
-        ),
+        _timeline,
         st.sampled_from(ROLES),
         st.integers(0, 10),
         st.lists(st.tuples(st.integers(0, 20), st.sampled_from(STAGES)), min_size=1, max_size=5),
+        # role changes, also before the member joined and at the moment of a stage change
+        st.dictionaries(st.integers(0, 20), st.sampled_from(ROLES), max_size=3),
     ),
     max_size=5,
 )
@@ -105,7 +117,7 @@ def test_history_ends_at_the_rule_over_todays_stages_whatever_the_member_order(
     shuffled = list(ts)
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     assert account_history(rule, ORDER, shuffled) == history
-    today = [(m.role, m.changes[-1][1]) for m in ts]
+    today = [(m.role_changes[-1][1] if m.role_changes else m.role, m.changes[-1][1]) for m in ts]
     assert (history[-1].to_stage if history else None) == account_stage(rule, ORDER, today)
     # a history is a chain of changes in time order, each from the stage before it
     assert all(a.to_stage == b.from_stage and a.at < b.at for a, b in pairwise(history))
@@ -120,3 +132,29 @@ def test_the_furthest_history_never_enters_before_the_first_member_joined(
     if history:
         assert history[0].from_stage is None
         assert history[0].at >= min(m.joined_at for m in ts)
+
+
+def _held_then(m: MemberTimeline, moment: datetime) -> str | None:
+    """The role ``m`` held at ``moment``, by a plain scan (not ``MemberTimeline.role_at``)."""
+    role = m.role
+    for at, r in m.role_changes:
+        if at <= moment:
+            role = r
+    return role
+
+
+@given(timelines, st.sampled_from((BUYER, StageRule(kind="role", role="it"))))
+def test_the_role_history_at_every_moment_is_the_rule_over_the_roles_held_then(
+    ts: list[MemberTimeline], rule: StageRule
+) -> None:
+    history = account_history(rule, ORDER, ts)
+    # every half day over the whole range: the moments of changes and the times between them
+    for half_days in range(-1, 2 * 22):
+        moment = T0 + timedelta(hours=12 * half_days)
+        present = [
+            (_held_then(m, moment), [s for at, s in m.changes if at <= moment][-1])
+            for m in ts
+            if m.joined_at <= moment and m.changes[0][0] <= moment
+        ]
+        told = [t.to_stage for t in history if t.at <= moment]
+        assert (told[-1] if told else None) == account_stage(rule, ORDER, present), moment

@@ -4,7 +4,7 @@ roles from titles, history, missing roles, persistence and restart."""
 from __future__ import annotations
 
 from tests.accounts._world import MODELS, World
-from waymark.accounts.api import load_accounts_text
+from waymark.accounts.api import ROLES_SCHEMA, load_accounts_text
 from waymark.accounts.contracts import AccountView, BuyingGroup
 from waymark.store.memory.accounts import MemoryAccountStore
 
@@ -114,6 +114,73 @@ models:
     w.track("tia", "Quote Requested", 1)
     w.track("pat", "Ad Clicked", 1)
     assert _stage(w.accounts.account("hill")) == "justification"
+
+
+BUYER_RULE = """
+roles:
+  sources: [group.traits.role]
+  patterns: {buyer: [procurement], user: [teacher]}
+models:
+  hourglass: {rule: 'role:buyer'}
+"""
+
+
+def _ann_becomes_the_buyer(store: MemoryAccountStore | None = None) -> World:
+    """Ann, a teacher in March, becomes the school's buyer in June; Bob went further."""
+    w = World(load_accounts_text(BUYER_RULE, file="t.yaml", models=MODELS), store=store)
+    w.group("ann", "hill", 0, role="Teacher")
+    w.group("bob", "hill", 0)
+    w.track("ann", "Ad Clicked", 1)  # engagement
+    w.track("bob", "Product Viewed", 2)  # evaluation
+    w.track("bob", "Quote Requested", 4)  # justification
+    w.group("ann", "hill", 92, role="Procurement")  # 1 June
+    return w
+
+
+def test_the_role_history_follows_the_furthest_until_the_role_appears_then_its_holder() -> None:
+    w = _ann_becomes_the_buyer()
+    view = w.accounts.account("hill")
+    assert {m.profile_id: m.role for m in view.members}[w.profile("ann")] == "buyer"
+    (journey,) = [j for j in view.journeys if j.model == "hourglass"]
+    assert journey.rule == "role:buyer"
+    # nobody was the buyer until June: the account followed Bob, the furthest; from June Ann
+    assert [(t.from_stage, t.to_stage, t.at.date().isoformat()) for t in journey.history] == [
+        (None, "engagement", "2026-03-02"),
+        ("engagement", "evaluation", "2026-03-03"),
+        ("evaluation", "justification", "2026-03-05"),
+        ("justification", "engagement", "2026-06-01"),
+    ]
+    assert journey.stage == "engagement"
+
+
+def test_roles_over_time_survive_a_restart() -> None:
+    store = MemoryAccountStore()
+    w = _ann_becomes_the_buyer(store)
+    w.group("ann", "hill", 184, role="Teacher")  # September: Ann hands the buying on
+    w.derived.flush()
+    # a restart replays the log past the checkpoint into fresh identity and journeys: each
+    # event re-derives the account from the stored memberships, so the roles' times must be
+    # stored too (with only the latest role, Ann would never have been the buyer)
+    again = World(w.accounts.config, store=store)
+    for event in w.events:
+        again.send(event)
+    assert again.accounts.account("hill") == w.accounts.account("hill")
+
+
+def test_accounts_stored_before_roles_over_time_keep_the_latest_role() -> None:
+    store = MemoryAccountStore()
+    w = _ann_becomes_the_buyer(store)
+    w.derived.flush()
+    # as an older version stored them: members with their latest role, no roles table rows
+    older = store.load()._replace(roles=ROLES_SCHEMA.empty_table())
+    store.replace_all(older, checkpoint=store.checkpoint())
+    again = World(w.accounts.config, store=store)
+    for event in w.events:
+        again.send(event)
+    view = again.accounts.account("hill")
+    assert {m.profile_id: m.role for m in view.members}[again.profile("ann")] == "buyer"
+    # the latest role holds from its call's time: the history is right from June on
+    assert _stage(view) == "engagement"
 
 
 def test_flush_and_restart_give_the_same_accounts() -> None:

@@ -13,6 +13,7 @@ from tests.store.conftest import BACKENDS
 from waymark.accounts.api import (
     JOURNEYS_SCHEMA,
     MEMBERS_SCHEMA,
+    ROLES_SCHEMA,
     TRAITS_SCHEMA,
     AccountStore,
     AccountTables,
@@ -21,6 +22,7 @@ from waymark.store.duckdb.store import DuckDBStore
 from waymark.store.memory.accounts import MemoryAccountStore
 
 D = datetime(2026, 3, 1, 9, 30)
+LATER = datetime(2026, 6, 1, 9, 30)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -42,8 +44,8 @@ def _tables(*accounts: str, members: int = 2) -> AccountTables:
                     "profile_id": f"{a}-p{i}",
                     "joined_at": D,
                     "group_role": "CFO" if i == 0 else None,
-                    "role_at": D if i == 0 else None,
-                    "role_seq": 3 if i == 0 else None,
+                    "role_at": LATER if i == 0 else None,
+                    "role_seq": 7 if i == 0 else None,
                 }
                 for a in accounts
                 for i in range(members)
@@ -73,6 +75,15 @@ def _tables(*accounts: str, members: int = 2) -> AccountTables:
             ],
             JOURNEYS_SCHEMA,
         ),
+        pa.Table.from_pylist(
+            [  # the first member was a teacher, then the CFO
+                {"account_id": a, "profile_id": f"{a}-p0", "role": role, "at": at, "seq": seq}
+                for a in accounts
+                for role, at, seq in [("Teacher", D, 3), ("CFO", LATER, 7)]
+                if members
+            ],
+            ROLES_SCHEMA,
+        ),
     )
 
 
@@ -88,7 +99,12 @@ def test_an_empty_store_has_nothing_and_checkpoint_zero(accounts: AccountStore) 
     assert accounts.checkpoint() == 0
     loaded = accounts.load()
     assert all(t.num_rows == 0 for t in loaded)
-    assert [t.schema for t in loaded] == [MEMBERS_SCHEMA, TRAITS_SCHEMA, JOURNEYS_SCHEMA]
+    assert [t.schema for t in loaded] == [
+        MEMBERS_SCHEMA,
+        TRAITS_SCHEMA,
+        JOURNEYS_SCHEMA,
+        ROLES_SCHEMA,
+    ]
 
 
 def test_save_replaces_only_the_named_accounts(accounts: AccountStore) -> None:
@@ -128,3 +144,28 @@ def test_duckdb_keeps_accounts_across_a_reopen(tmp_path: Path) -> None:
         assert _rows(again.accounts.load()) == _rows(_tables("a"))
     finally:
         again.close()
+
+
+def test_a_read_only_open_of_a_file_without_the_roles_table_reads_no_roles(
+    tmp_path: Path,
+) -> None:
+    store = DuckDBStore(tmp_path / "data")
+    store.accounts.save(accounts=["a"], tables=_tables("a"), checkpoint=4)
+    store.db.execute("DROP TABLE account_roles")  # as a version before role history wrote it
+    store.close()
+    again = DuckDBStore(tmp_path / "data", read_only=True)
+    try:
+        loaded = again.accounts.load()
+        assert _rows(loaded)[:3] == _rows(_tables("a"))[:3]
+        assert loaded.roles.num_rows == 0
+        assert loaded.roles.schema == ROLES_SCHEMA
+    finally:
+        again.close()
+    # the next read-write open adds the table, and the roles are kept from then on
+    store = DuckDBStore(tmp_path / "data")
+    try:
+        assert store.accounts.load().roles.num_rows == 0
+        store.accounts.save(accounts=["a"], tables=_tables("a"), checkpoint=5)
+        assert _rows(store.accounts.load()) == _rows(_tables("a"))
+    finally:
+        store.close()

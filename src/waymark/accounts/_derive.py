@@ -1,5 +1,10 @@
-"""An account's journeys from its members: today's roles, each member's own stage changes per
-model and product, and the model's rule (``_rules``). The same for streaming and rebuild."""
+"""An account's journeys from its members: their roles over time, each member's own stage
+changes per model and product, and the model's rule (``_rules``). The same for streaming and
+rebuild.
+
+A role a group call states holds from that call's time on; a role from the person's traits
+(their title) is the person's current one, for the whole history: identity keeps each trait's
+latest value, not when each value began."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any
 
 from waymark.accounts._roles import RoleMapper
 from waymark.accounts._rules import MemberTimeline, account_history
-from waymark.accounts._state import AccountState
+from waymark.accounts._state import AccountState, Membership
 from waymark.accounts.config import AccountsConfig
 from waymark.accounts.contracts import AccountTransition
 from waymark.journey.contracts import JourneyModel, JourneyState
@@ -45,14 +50,29 @@ class Deriver:
     def order(self, model: str) -> Mapping[str, int]:
         return self._orders[model]
 
+    def role_of(self, profile_id: str, membership: Membership) -> str | None:
+        """The member's role now."""
+        return self.roles.role(membership.group_role, self.traits_of(profile_id))
+
     def roles_of(self, state: AccountState) -> dict[str, str | None]:
-        return {
-            pid: self.roles.role(m.group_role, self.traits_of(pid))
-            for pid, m in state.members.items()
-        }
+        return {pid: self.role_of(pid, m) for pid, m in state.members.items()}
+
+    def role_timeline(
+        self, profile_id: str, membership: Membership
+    ) -> tuple[str | None, list[tuple[datetime, str | None]]]:
+        """The member's role before any group call stated one, and its changes ``(at, role)``
+        from the roles their group calls stated."""
+        person = self.traits_of(profile_id)
+        first = self.roles.role(None, person)
+        changes: list[tuple[datetime, str | None]] = []
+        for at, stated in membership.group_roles():
+            role = self.roles.role(stated, person)
+            if role != (changes[-1][1] if changes else first):
+                changes.append((at, role))
+        return first, changes
 
     def journeys(self, state: AccountState) -> dict[tuple[str, str], tuple[AccountTransition, ...]]:
-        roles = self.roles_of(state)
+        roles = {pid: self.role_timeline(pid, m) for pid, m in state.members.items()}
         changes = {pid: changes_of(self.stages_of(pid)) for pid in state.members}
         out: dict[tuple[str, str], tuple[AccountTransition, ...]] = {}
         for model in self.models:
@@ -63,7 +83,7 @@ class Deriver:
             for product in products:
                 key = (model.name, product)
                 timelines = [
-                    MemberTimeline(roles[pid], m.joined_at, changes[pid][key])
+                    MemberTimeline(roles[pid][0], m.joined_at, changes[pid][key], roles[pid][1])
                     for pid, m in state.members.items()
                     if key in changes[pid]
                 ]

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from waymark.accounts._tables import JOURNEYS, MEMBERS, TRAITS
+from waymark.accounts._tables import JOURNEYS, MEMBERS, ROLES, TRAITS
 from waymark.accounts.ports import AccountTables
 
 
@@ -65,19 +65,26 @@ def _role_value(keys: tuple[str, ...]) -> str:
 
 
 def group_tables(groups: pa.Table, role_keys: tuple[str, ...]) -> AccountTables:
-    """Members and traits of every account (journeys empty: derived afterwards)."""
+    """Members, the roles their group calls stated, and traits of every account (journeys
+    empty: derived afterwards)."""
     con = duckdb.connect()
     try:
         con.register("g", groups)
+        con.execute(f"CREATE TEMP VIEW r AS SELECT *, {_role_value(role_keys)} AS role FROM g")
         members = con.sql(
-            f"""
-            WITH r AS (SELECT *, {_role_value(role_keys)} AS role FROM g)
+            """
             SELECT account_id, profile_id, min("timestamp") AS joined_at,
                    arg_max(role, ("timestamp", seq)) FILTER (WHERE role IS NOT NULL) AS group_role,
                    arg_max("timestamp", ("timestamp", seq)) FILTER (WHERE role IS NOT NULL)
                        AS role_at,
                    arg_max(seq, ("timestamp", seq)) FILTER (WHERE role IS NOT NULL) AS role_seq
             FROM r GROUP BY account_id, profile_id
+            """
+        ).to_arrow_table()
+        roles = con.sql(
+            """
+            SELECT account_id, profile_id, role, "timestamp" AS "at", seq
+            FROM r WHERE role IS NOT NULL
             """
         ).to_arrow_table()
         skip = ", ".join("'" + k.replace("'", "''") + "'" for k in role_keys) or "NULL"
@@ -98,4 +105,5 @@ def group_tables(groups: pa.Table, role_keys: tuple[str, ...]) -> AccountTables:
         members.select(MEMBERS.names).cast(MEMBERS),
         traits.select(TRAITS.names).cast(TRAITS),
         JOURNEYS.empty_table(),
+        roles.select(ROLES.names).cast(ROLES),
     )

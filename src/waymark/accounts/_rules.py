@@ -37,24 +37,32 @@ def account_stage(
 
 @dataclass(frozen=True)
 class MemberTimeline:
-    """One member on one product: role, when they joined the account, and their own stage
-    changes ``(at, to_stage)`` in order."""
+    """One member on one product: their role, when they joined the account, their own stage
+    changes ``(at, to_stage)`` in order, and their role changes ``(at, role)`` in order (each
+    the role from then on; ``role`` is the one held before the first)."""
 
     role: str | None
     joined_at: datetime
     changes: Sequence[tuple[datetime, str]]
+    role_changes: Sequence[tuple[datetime, str | None]] = ()
+
+    def role_at(self, moment: datetime) -> str | None:
+        """The role the member held at ``moment``."""
+        i = bisect_right(self.role_changes, moment, key=lambda c: c[0])
+        return self.role_changes[i - 1][1] if i else self.role
 
 
 def account_history(
     rule: StageRule, order: Mapping[str, int], members: Sequence[MemberTimeline]
 ) -> tuple[AccountTransition, ...]:
-    """Every change of the account's stage: at each moment a member joins or changes stage,
-    the rule over the members who had joined by then (each at their stage at that moment).
-    Roles are today's (a change of title re-derives the whole history)."""
+    """Every change of the account's stage: at each moment a member joins, changes stage or
+    changes role, the rule over the members who had joined by then, each at the stage and in
+    the role they had at that moment (a later change of role does not rewrite the past)."""
     times = [[at for at, _ in m.changes] for m in members]
     moments = sorted(
         {m.joined_at for m in members}
         | {at for m in members for at, _ in m.changes if at > m.joined_at}
+        | {at for m in members for at, _ in m.role_changes if at > m.joined_at}
     )
     out: list[AccountTransition] = []
     current: str | None = None
@@ -65,7 +73,7 @@ def account_history(
                 continue
             i = bisect_right(at, moment)
             if i:
-                present.append((member.role, member.changes[i - 1][1]))
+                present.append((member.role_at(moment), member.changes[i - 1][1]))
         stage = account_stage(rule, order, present)
         if stage is not None and stage != current:
             out.append(AccountTransition(from_stage=current, to_stage=stage, at=moment))

@@ -18,17 +18,34 @@ Stamp = tuple[datetime, int]
 class Membership:
     joined_at: datetime
     """The time of the person's first group call to the account."""
-    group_role: str | None = None
-    """The role the person's latest group call stated (raw text), if any did."""
-    role_at: Stamp | None = None
+    roles: list[tuple[Stamp, str]] = field(default_factory=list)
+    """Every role the person's group calls to the account stated (raw text), in (event time,
+    seq) order. All of them, not only the changes: a late call lands between two and may make
+    the second one a change again."""
+
+    @property
+    def group_role(self) -> str | None:
+        """The role the latest group call stated, if any did."""
+        return self.roles[-1][1] if self.roles else None
+
+    def group_roles(self) -> list[tuple[datetime, str]]:
+        """The stated role from each moment on, ``(at, raw text)`` in time order: of several
+        calls at one moment the last (by seq) holds."""
+        out: list[tuple[datetime, str]] = []
+        for (at, _), role in self.roles:
+            if out and out[-1][0] == at:
+                out[-1] = (at, role)
+            else:
+                out.append((at, role))
+        return out
 
     def absorb(self, other: Membership) -> bool:
         """Fold another membership of the same person (an identity merge); True if changed."""
-        before = (self.joined_at, self.group_role, self.role_at)
+        before = (self.joined_at, len(self.roles))
         self.joined_at = min(self.joined_at, other.joined_at)
-        if other.role_at is not None and (self.role_at is None or other.role_at > self.role_at):
-            self.group_role, self.role_at = other.group_role, other.role_at
-        return before != (self.joined_at, self.group_role, self.role_at)
+        if other.roles:
+            self.roles = sorted(set(self.roles) | set(other.roles))
+        return before != (self.joined_at, len(self.roles))
 
 
 @dataclass

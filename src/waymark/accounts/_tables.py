@@ -10,7 +10,7 @@ from typing import Any, Final
 import msgspec
 import pyarrow as pa
 
-from waymark.accounts._state import AccountState, Membership
+from waymark.accounts._state import AccountState, Membership, Stamp
 from waymark.accounts.contracts import AccountTransition
 from waymark.accounts.ports import AccountTables
 
@@ -26,6 +26,17 @@ MEMBERS: Final = pa.schema(
         pa.field("role_seq", pa.int64()),
     ]
 )
+ROLES: Final = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("profile_id", pa.string(), nullable=False),
+        pa.field("role", pa.string(), nullable=False),
+        pa.field("at", _TS, nullable=False),
+        pa.field("seq", pa.int64(), nullable=False),
+    ]
+)
+"""Every role a member's group calls stated (``MEMBERS`` keeps the latest, as it always did:
+a data directory written before this table existed still knows each member's current role)."""
 TRAITS: Final = pa.schema(
     [
         pa.field("account_id", pa.string(), nullable=False),
@@ -51,7 +62,9 @@ _decode = msgspec.json.Decoder().decode
 
 
 def empty_tables() -> AccountTables:
-    return AccountTables(MEMBERS.empty_table(), TRAITS.empty_table(), JOURNEYS.empty_table())
+    return AccountTables(
+        MEMBERS.empty_table(), TRAITS.empty_table(), JOURNEYS.empty_table(), ROLES.empty_table()
+    )
 
 
 def _naive(when: datetime) -> datetime:
@@ -64,19 +77,31 @@ def _aware(when: datetime) -> datetime:
 
 def to_tables(accounts: Mapping[str, AccountState]) -> AccountTables:
     members: list[dict[str, Any]] = []
+    roles: list[dict[str, Any]] = []
     traits: list[dict[str, Any]] = []
     journeys: list[dict[str, Any]] = []
     for account_id, state in accounts.items():
         for profile_id, m in state.members.items():
+            latest = m.roles[-1][0] if m.roles else None
             members.append(
                 {
                     "account_id": account_id,
                     "profile_id": profile_id,
                     "joined_at": _naive(m.joined_at),
                     "group_role": m.group_role,
-                    "role_at": None if m.role_at is None else _naive(m.role_at[0]),
-                    "role_seq": None if m.role_at is None else m.role_at[1],
+                    "role_at": None if latest is None else _naive(latest[0]),
+                    "role_seq": None if latest is None else latest[1],
                 }
+            )
+            roles.extend(
+                {
+                    "account_id": account_id,
+                    "profile_id": profile_id,
+                    "role": role,
+                    "at": _naive(at),
+                    "seq": seq,
+                }
+                for (at, seq), role in m.roles
             )
         for key, (value, at, seq) in state.traits.items():
             traits.append(
@@ -105,6 +130,7 @@ def to_tables(accounts: Mapping[str, AccountState]) -> AccountTables:
         pa.Table.from_pylist(members, MEMBERS),
         pa.Table.from_pylist(traits, TRAITS),
         pa.Table.from_pylist(journeys, JOURNEYS),
+        pa.Table.from_pylist(roles, ROLES),
     )
 
 
@@ -115,12 +141,18 @@ def from_tables(tables: AccountTables) -> dict[str, AccountState]:
     def account(account_id: str) -> AccountState:
         return out.setdefault(account_id, AccountState())
 
+    stated: dict[tuple[str, str], set[tuple[Stamp, str]]] = {}
+    for row in tables.roles.to_pylist():
+        stamp = (_aware(row["at"]), int(row["seq"]))
+        stated.setdefault((row["account_id"], row["profile_id"]), set()).add((stamp, row["role"]))
     for row in tables.members.to_pylist():
-        role_at = None
-        if row["role_at"] is not None:
-            role_at = (_aware(row["role_at"]), int(row["role_seq"]))
+        key = (row["account_id"], row["profile_id"])
+        roles = stated.get(key, set())
+        if row["group_role"] is not None and row["role_at"] is not None:
+            # the latest role; the only one a file written before the roles table holds
+            roles.add(((_aware(row["role_at"]), int(row["role_seq"])), row["group_role"]))
         account(row["account_id"]).members[row["profile_id"]] = Membership(
-            joined_at=_aware(row["joined_at"]), group_role=row["group_role"], role_at=role_at
+            joined_at=_aware(row["joined_at"]), roles=sorted(roles)
         )
     for row in tables.traits.to_pylist():
         account(row["account_id"]).traits[row["key"]] = (

@@ -22,7 +22,7 @@ import pyarrow as pa
 from waymark.accounts._derive import Deriver, StagesOf, TraitsOf
 from waymark.accounts._groups import group_events, group_tables
 from waymark.accounts._state import AccountState, Membership
-from waymark.accounts._tables import JOURNEYS, MEMBERS, TRAITS, from_tables, to_tables
+from waymark.accounts._tables import JOURNEYS, MEMBERS, ROLES, TRAITS, from_tables, to_tables
 from waymark.accounts._views import account_view, name_of, summary
 from waymark.accounts.config import (
     CONFIG_FILENAME,
@@ -42,6 +42,7 @@ __all__ = [
     "CONFIG_FILENAME",
     "JOURNEYS_SCHEMA",
     "MEMBERS_SCHEMA",
+    "ROLES_SCHEMA",
     "TRAITS_SCHEMA",
     "AccountStore",
     "AccountTables",
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 MEMBERS_SCHEMA = MEMBERS
 TRAITS_SCHEMA = TRAITS
 JOURNEYS_SCHEMA = JOURNEYS
+ROLES_SCHEMA = ROLES
 AccountsListener = Callable[[list[str]], None]
 
 
@@ -128,9 +130,7 @@ class AccountsService:
             out: list[AccountMembership] = []
             for account_id in sorted(self._of.get(profile_id, ())):
                 state = self._accounts[account_id]
-                role = self._deriver.roles.role(
-                    state.members[profile_id].group_role, self._deriver.traits_of(profile_id)
-                )
+                role = self._deriver.role_of(profile_id, state.members[profile_id])
                 out.append(
                     AccountMembership(
                         account_id=account_id,
@@ -151,7 +151,8 @@ class AccountsService:
         """Identity's listener (see ``JourneyService.on_resolved``): merges move memberships,
         group calls attach people and set account traits, and the accounts of everyone the
         events placed are re-derived: a member's event may move their stage, rewrite their
-        history (a late event) or change their role (a new title)."""
+        history (a late event) or change their role (a new title; a role a group call states
+        holds from that call's time on)."""
         with self._lock:
             touched: set[str] = set()
             grouped: set[str] = set()
@@ -181,11 +182,7 @@ class AccountsService:
         role = self._deriver.roles.group_value(event.traits)
         joined = state.join(
             profile_id,
-            Membership(
-                joined_at=event.timestamp,
-                group_role=role,
-                role_at=stamp if role is not None else None,
-            ),
+            Membership(joined_at=event.timestamp, roles=[] if role is None else [(stamp, role)]),
         )
         state.set_traits(event.traits, stamp, skip=self.config.roles.group_keys)
         self._of.setdefault(profile_id, set()).add(account_id)

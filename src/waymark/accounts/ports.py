@@ -2,7 +2,7 @@
 ``waymark.store.memory.accounts`` implement it (one contract suite runs against both).
 
 Tables are Arrow with the schemas of ``waymark.accounts._tables`` (``MEMBERS``, ``TRAITS``,
-``JOURNEYS``); times are naive UTC ``timestamp[us]``. Every write is atomic with its
+``JOURNEYS``, ``ROLES``); times are naive UTC ``timestamp[us]``. Every write is atomic with its
 checkpoint.
 """
 
@@ -16,11 +16,15 @@ import pyarrow as pa
 
 class AccountTables(NamedTuple):
     members: pa.Table
-    """``account_id``, ``profile_id``, ``joined_at``, ``group_role``, ``role_at``, ``role_seq``."""
+    """``account_id``, ``profile_id``, ``joined_at``, ``group_role``, ``role_at``, ``role_seq``
+    (the latest role a group call stated, and that call's time and seq)."""
     traits: pa.Table
     """``account_id``, ``key``, ``value`` (JSON text), ``at``, ``seq``: the latest value."""
     journeys: pa.Table
     """``account_id``, ``model``, ``product``, ``n``, ``from_stage``, ``to_stage``, ``at``."""
+    roles: pa.Table
+    """``account_id``, ``profile_id``, ``role``, ``at``, ``seq``: every role a member's group
+    calls stated (``members`` holds the latest)."""
 
 
 @runtime_checkable

@@ -1,6 +1,7 @@
-"""Accounts in DuckDB (``waymark.accounts.ports.AccountStore``): memberships, account traits
-and account journey histories, written and read as Arrow. As for journeys, no keys or indexes:
-a save deletes the accounts' rows and inserts them again in one transaction."""
+"""Accounts in DuckDB (``waymark.accounts.ports.AccountStore``): memberships, the roles members'
+group calls stated, account traits and account journey histories, written and read as Arrow.
+As for journeys, no keys or indexes: a save deletes the accounts' rows and inserts them again
+in one transaction."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from typing import Final
 import duckdb
 import pyarrow as pa
 
-from waymark.accounts.api import JOURNEYS_SCHEMA, MEMBERS_SCHEMA, TRAITS_SCHEMA, AccountTables
+from waymark.accounts.api import (
+    JOURNEYS_SCHEMA,
+    MEMBERS_SCHEMA,
+    ROLES_SCHEMA,
+    TRAITS_SCHEMA,
+    AccountTables,
+)
 from waymark.core.errors import StorageError
 from waymark.store.duckdb._arrow import (
     columns,
@@ -48,17 +55,28 @@ CREATE TABLE IF NOT EXISTS account_journeys (
     to_stage VARCHAR NOT NULL,
     "at" TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS account_roles (
+    account_id VARCHAR NOT NULL,
+    profile_id VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    "at" TIMESTAMP NOT NULL,
+    seq BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS account_meta (
     key VARCHAR NOT NULL,
     value BIGINT NOT NULL
 );
 """
 _GUARD: Final = "account_members"  # a read-only open of an older file may lack the tables
-_TABLES: Final = (
+_TABLES: Final = (  # in the order of AccountTables
     ("account_members", MEMBERS_SCHEMA, "account_id, profile_id"),
     ("account_traits", TRAITS_SCHEMA, "account_id, key"),
     ("account_journeys", JOURNEYS_SCHEMA, "account_id, model, product, n"),
+    ("account_roles", ROLES_SCHEMA, 'account_id, profile_id, "at", seq'),
 )
+_ADDED: Final = ("account_roles",)
+"""Tables added after the others: a read-only open of a file written before may lack them
+alone (its members still hold each one's latest role)."""
 
 
 class DuckDBAccountStore:
@@ -100,7 +118,7 @@ class DuckDBAccountStore:
                 read_arrow(
                     self._db,
                     f"SELECT {columns(schema)} FROM {table} ORDER BY {order}",
-                    guard=_GUARD,
+                    guard=table if table in _ADDED else _GUARD,
                     what="accounts",
                     schema=schema,
                 )

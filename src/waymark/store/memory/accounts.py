@@ -9,14 +9,19 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from waymark.accounts.api import JOURNEYS_SCHEMA, MEMBERS_SCHEMA, TRAITS_SCHEMA, AccountTables
+from waymark.accounts.api import (
+    JOURNEYS_SCHEMA,
+    MEMBERS_SCHEMA,
+    ROLES_SCHEMA,
+    TRAITS_SCHEMA,
+    AccountTables,
+)
 
 
 class MemoryAccountStore:
     def __init__(self) -> None:
-        self._tables = AccountTables(
-            MEMBERS_SCHEMA.empty_table(), TRAITS_SCHEMA.empty_table(), JOURNEYS_SCHEMA.empty_table()
-        )
+        schemas = (MEMBERS_SCHEMA, TRAITS_SCHEMA, JOURNEYS_SCHEMA, ROLES_SCHEMA)
+        self._tables = AccountTables(*(s.empty_table() for s in schemas))
         self._checkpoint = 0
         self._lock = threading.Lock()
 
