@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,38 @@ def gated(settings: Settings, clock: FakeClock) -> Iterator[tuple[TestClient, Ga
     store.close()
 
 
+Status = Callable[[], dict[str, Any]]
+
+
+def _erase_in_background(
+    client: TestClient, admin_headers: dict[str, str], pid: str
+) -> tuple[threading.Thread, list[int], Status]:
+    """DELETE the profile from a thread (the in-process client waits for the erasure, the
+    DELETE's background task, before it answers); the request id comes from the request log.
+    Returns the thread, where its status code lands, and a read of the request's status."""
+    deleted: list[int] = []
+    eraser = threading.Thread(
+        target=lambda: deleted.append(
+            client.delete(f"/api/v1/profiles/{pid}", headers=admin_headers).status_code
+        )
+    )
+    eraser.start()
+
+    def requests() -> list[dict[str, Any]]:
+        got = client.get("/api/v1/privacy/requests", headers=admin_headers).json()
+        listed: list[dict[str, Any]] = got["requests"]
+        return listed
+
+    (logged,) = until(requests)
+    url = f"/api/v1/privacy/requests/{logged['id']}"
+
+    def status() -> dict[str, Any]:
+        got: dict[str, Any] = client.get(url, headers=admin_headers).json()
+        return got
+
+    return eraser, deleted, status
+
+
 def test_an_event_in_flight_when_the_erasure_starts_is_erased_too(
     gated: tuple[TestClient, GatedLog, Path], admin_headers: dict[str, str]
 ) -> None:
@@ -88,30 +120,7 @@ def test_an_event_in_flight_when_the_erasure_starts_is_erased_too(
     sender.start()
     assert log.entered.wait(timeout=30), "the in-flight append never reached the log"
 
-    # the erasure runs as the DELETE's background task, which the in-process client waits
-    # for before it answers: so the DELETE goes from a thread too, and its request id is read
-    # from the request log
-    deleted: list[int] = []
-    eraser = threading.Thread(
-        target=lambda: deleted.append(
-            client.delete(f"/api/v1/profiles/{pid}", headers=admin_headers).status_code
-        )
-    )
-    eraser.start()
-
-    def requests() -> list[dict[str, Any]]:
-        got = client.get("/api/v1/privacy/requests", headers=admin_headers).json()
-        listed: list[dict[str, Any]] = got["requests"]
-        return listed
-
-    (logged,) = until(requests)
-    rid = logged["id"]
-
-    def status() -> dict[str, Any]:
-        got: dict[str, Any] = client.get(
-            f"/api/v1/privacy/requests/{rid}", headers=admin_headers
-        ).json()
-        return got
+    eraser, deleted, status = _erase_in_background(client, admin_headers, pid)
 
     opens_at = time.monotonic() + 2.0
     while status()["status"] == "pending" and time.monotonic() < opens_at:
@@ -177,24 +186,10 @@ def test_an_audience_count_in_flight_does_not_write_the_person_back(
     counter.start()
     assert gate.entered.wait(timeout=30), "the count never read the profiles"
 
-    deleted: list[int] = []
-    eraser = threading.Thread(
-        target=lambda: deleted.append(
-            client.delete(f"/api/v1/profiles/{pid}", headers=admin_headers).status_code
-        )
-    )
-    eraser.start()
-    (logged,) = until(
-        lambda: client.get("/api/v1/privacy/requests", headers=admin_headers).json()["requests"]
-    )
-    url = f"/api/v1/privacy/requests/{logged['id']}"
+    eraser, deleted, status = _erase_in_background(client, admin_headers, pid)
 
     # an erasure that does not wait for the count finishes while the count is held
-    def finished() -> dict[str, Any] | None:
-        got: dict[str, Any] = client.get(url, headers=admin_headers).json()
-        return got if got["status"] != "pending" else None
-
-    done = until(finished)
+    done = until(lambda: got if (got := status())["status"] != "pending" else None)
     gate.release.set()
     for thread in (counter, eraser):
         thread.join(timeout=60)
