@@ -182,6 +182,10 @@ _LIVE_RECORD = (
 )
 
 
+_ONCE_NEW = """WHERE n.reentry <> 'once' OR NOT EXISTS (
+    SELECT 1 FROM orch_runs r WHERE r.flow_id = n.flow_id AND r.profile_id = n.profile_id)"""
+
+
 def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
@@ -331,16 +335,16 @@ class DuckDBFlowStore:
             }
             for r in unique.values()
         ]
+        # the primary key decides which runs are new; "once" runs also need no earlier run.
+        # That check joins the whole runs table (a third of the insert at 100k runs, growing
+        # with it), and it filters nothing in a write without "once" runs: then it is left out
+        where = _ONCE_NEW if once else ""
         with self._registered(con, "_wm_new_runs", _table(_RUNS, rows)):
-            # the primary key decides which runs are new; "once" runs also need no earlier run
             fresh = {
                 row[0]
                 for row in con.execute(
-                    """INSERT INTO orch_runs
-                       SELECT n.*, ? FROM _wm_new_runs n
-                       WHERE n.reentry <> 'once' OR NOT EXISTS (
-                           SELECT 1 FROM orch_runs r
-                           WHERE r.flow_id = n.flow_id AND r.profile_id = n.profile_id)
+                    f"""INSERT INTO orch_runs
+                       SELECT n.*, ? FROM _wm_new_runs n {where}
                        ON CONFLICT DO NOTHING RETURNING run_id""",
                     [now],
                 ).fetchall()
