@@ -451,7 +451,9 @@ def _pipeline_rates(events: list[Event], group_size: int = 1600) -> dict[str, fl
     """Events/s of processing committed groups through every processor, as ``waymark serve``
     composes them (``build_services`` over a fresh DuckDB store), and of appending the same
     groups, in the same run. Each group is appended, given its seqs as the group committer
-    gives them, then processed; the first group (lazy imports, loading flows) is not timed.
+    gives them, then processed through ``Pipeline.__call__`` as the committer calls it (the
+    collector paused around the group); the first group (lazy imports, loading flows) is not
+    timed.
     The clock follows the events (as if they arrived live), so scores decay and labels hold as
     in a running server, not as they would months after the events."""
     from waymark.core.clock import FakeClock
