@@ -537,7 +537,8 @@ def bench_pipeline(report: Report) -> None:
         + "; ".join(shares)
         + ". Per-event Python remains in each feature's streaming engine "
         "(identity's graph step, journey evidence matching, scoring's points per event) and "
-        "in starting flow runs (Python rows per run before the DuckDB insert)."
+        "in starting flow runs (a run and its first timer per stage change: ids and "
+        "conditions in Python, then DuckDB's insert of runs and timers and the commit)."
     )
 
 
