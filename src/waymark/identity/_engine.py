@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from waymark.core import collector
 from waymark.core.events import Event
-from waymark.identity import _gc, _traits
+from waymark.identity import _traits
 from waymark.identity._extract import Extractor, Key, profile_traits
 from waymark.identity._graph import Graph, Merge, ProfileState, Refusal
 from waymark.identity.config import IdentityConfig
@@ -58,7 +59,7 @@ class Engine:
         ids: list[str | None] = []
         merges: list[MergeRecord] = []
         refused: list[MergeRecord] = []
-        with _gc.paused():
+        with collector.paused():
             for event in events:
                 pid, m, r = self.apply(event)
                 ids.append(pid)

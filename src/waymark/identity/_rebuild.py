@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from waymark.identity import _gc, _traits
+from waymark.core import collector
+from waymark.identity import _traits
 from waymark.identity._engine import Engine
 from waymark.identity._graph import Merge, ProfileState, profile_id_for
 from waymark.identity._lineage import Links, distinct
@@ -38,7 +39,7 @@ def rebuild(
 ) -> tuple[Engine, pa.Table, RebuildReport]:
     """A fresh engine holding the state streaming would have built from these events (in
     seq order), the final profile of every event (``seq``, ``profile_id``), and a report."""
-    with _gc.paused():
+    with collector.paused():
         return _rebuild(config, batches)
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from waymark.identity import _gc, _traits
+from waymark.core import collector
+from waymark.identity import _traits
 from waymark.identity._engine import Engine, micros
 from waymark.identity._graph import ProfileState
 from waymark.identity.config import IdentityConfig
@@ -151,7 +152,7 @@ def states_from(snapshot: Snapshot, engine: Engine) -> list[ProfileState]:
 
 def engine_from(config: IdentityConfig, snapshot: Snapshot, checkpoint: int) -> Engine:
     """The streaming engine restored from stored state."""
-    with _gc.paused():  # as in the rebuild
+    with collector.paused():  # as in the rebuild
         engine = Engine(config)
         g = engine.graph
         for s in states_from(snapshot, engine):

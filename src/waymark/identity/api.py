@@ -24,9 +24,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from waymark.core import collector
 from waymark.core.events import Event
 from waymark.core.ports import EventLog
-from waymark.identity import _gc, _reading, _traits
+from waymark.identity import _reading, _traits
 from waymark.identity._convert import to_profile
 from waymark.identity._engine import Engine
 from waymark.identity._extract import Extractor, Key
@@ -110,7 +111,7 @@ class IdentityService:
         refused: list[MergeRecord] = []
         for start in range(0, len(events), _CHUNK):
             chunk = events[start : start + _CHUNK]
-            with self._lock, _gc.paused():
+            with self._lock, collector.paused():
                 engine = self._engine
                 for event in chunk:
                     if 0 < event.seq <= engine.checkpoint:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 from waymark.core.settings import Secret
 from waymark.orchestrate._templates import Compiled
@@ -67,6 +68,11 @@ class Flow:
 
     def first(self) -> tuple[str | None, timedelta]:
         """The first step that does something, and the waits before it."""
+        return self._first
+
+    @cached_property
+    def _first(self) -> tuple[str | None, timedelta]:
+        # the same for every run the flow starts (a thousand per committed group)
         return self._from(0)
 
     def after(self, step_id: str) -> tuple[str | None, timedelta]:

@@ -43,6 +43,7 @@ def new_run(
     trigger's delay and any waits before it."""
     rid = run_id(flow.id, profile_id, occurrence)
     step, waits = flow.first()
+    text = _encode({"kind": kind, "trigger": trigger, "product": product}).decode()
     first = None
     if step is not None:
         first = NewTimer(
@@ -53,10 +54,9 @@ def new_run(
             run_id=rid,
             profile_id=profile_id,
             channel=channel_of(flow, step),
+            context=text,
+            started_at=at,
         )
-    text = _encode({"kind": kind, "trigger": trigger, "product": product}).decode()
-    if first is not None:
-        first = msgspec.structs.replace(first, context=text, started_at=at)
     return NewRun(
         run_id=rid,
         flow_id=flow.id,

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
+from waymark.core import collector
 from waymark.core.events import Event
 from waymark.core.ports import EventLog
 
@@ -32,8 +33,11 @@ class Pipeline:
         self.processors = list(processors)
 
     def __call__(self, events: list[Event]) -> None:
-        for processor in self.processors:
-            processor.process(events)
+        # a group allocates per event in every processor, over state of millions of long-lived
+        # objects: with the collector on, its passes were about 30% of processing a group
+        with collector.paused():
+            for processor in self.processors:
+                processor.process(events)
 
     def catch_up(self, event_log: EventLog, *, chunk: int = 50_000) -> int:
         """Replay the log after each processor's checkpoint; returns events replayed."""
@@ -44,7 +48,8 @@ class Pipeline:
                 events = event_log.events_after(after, limit=chunk)
                 if not events:
                     break
-                processor.process(events)
+                with collector.paused():  # as for a committed group
+                    processor.process(events)
                 after = events[-1].seq
                 replayed += len(events)
             processor.flush()

@@ -29,7 +29,7 @@ import msgspec
 import pyarrow as pa
 
 from waymark.core.errors import StorageError
-from waymark.core.eventframe import to_naive_utc
+from waymark.core.eventframe import to_naive_utc, utc_timestamps
 from waymark.orchestrate.contracts import InboxMessage, MessageRecord, MessageStatus, RunStatus
 from waymark.orchestrate.ports import (
     Completion,
@@ -182,6 +182,10 @@ _LIVE_RECORD = (
 )
 
 
+_ONCE_NEW = """WHERE n.reentry <> 'once' OR NOT EXISTS (
+    SELECT 1 FROM orch_runs r WHERE r.flow_id = n.flow_id AND r.profile_id = n.profile_id)"""
+
+
 def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
@@ -203,19 +207,21 @@ def _unique(items: Sequence[Any], key: str) -> list[Any]:
     return list({getattr(i, key): i for i in items}.values())
 
 
-def _timer_row(t: NewTimer) -> dict[str, Any]:
-    return {
-        "timer_id": t.timer_id,
-        "kind": t.kind,
-        "flow_id": t.flow_id,
-        "step_id": t.step_id,
-        "run_id": t.run_id,
-        "profile_id": t.profile_id,
-        "channel": t.channel,
-        "due_at": _naive(t.due_at),
-        "context": t.context,
-        "started_at": _naive(t.started_at),
-    }
+def _struct_table(schema: pa.Schema, items: Sequence[msgspec.Struct]) -> pa.Table:
+    """The fields of ``items`` (one struct type) that ``schema`` names, as its columns. Runs
+    and timers are written a thousand per group on the streaming path: one transpose of
+    tuples instead of a dict per row, and the times converted in C (``utc_timestamps``)."""
+    if not items:
+        return schema.empty_table()
+    names = type(items[0]).__struct_fields__
+    columns = dict(zip(names, zip(*map(msgspec.structs.astuple, items), strict=True), strict=True))
+    return pa.Table.from_arrays(
+        [
+            utc_timestamps(columns[f.name]) if f.type == _TS else pa.array(columns[f.name], f.type)
+            for f in schema
+        ],
+        schema=schema,
+    )
 
 
 def _message_row(m: MessageRow) -> dict[str, Any]:
@@ -319,28 +325,16 @@ class DuckDBFlowStore:
                 once.add((r.flow_id, r.profile_id))
             unique[r.run_id] = r
         now = _naive(at)
-        rows = [
-            {
-                "run_id": r.run_id,
-                "flow_id": r.flow_id,
-                "profile_id": r.profile_id,
-                "occurrence": r.occurrence,
-                "reentry": r.reentry,
-                "context": r.context,
-                "started_at": _naive(r.started_at),
-            }
-            for r in unique.values()
-        ]
-        with self._registered(con, "_wm_new_runs", _table(_RUNS, rows)):
-            # the primary key decides which runs are new; "once" runs also need no earlier run
+        # the primary key decides which runs are new; "once" runs also need no earlier run.
+        # That check joins the whole runs table (a third of the insert at 100k runs, growing
+        # with it), and it filters nothing in a write without "once" runs: then it is left out
+        where = _ONCE_NEW if once else ""
+        with self._registered(con, "_wm_new_runs", _struct_table(_RUNS, list(unique.values()))):
             fresh = {
                 row[0]
                 for row in con.execute(
-                    """INSERT INTO orch_runs
-                       SELECT n.*, ? FROM _wm_new_runs n
-                       WHERE n.reentry <> 'once' OR NOT EXISTS (
-                           SELECT 1 FROM orch_runs r
-                           WHERE r.flow_id = n.flow_id AND r.profile_id = n.profile_id)
+                    f"""INSERT INTO orch_runs
+                       SELECT n.*, ? FROM _wm_new_runs n {where}
                        ON CONFLICT DO NOTHING RETURNING run_id""",
                     [now],
                 ).fetchall()
@@ -450,7 +444,7 @@ class DuckDBFlowStore:
     ) -> None:
         if not timers:
             return
-        table = _table(_NEW_TIMERS, [_timer_row(t) for t in _unique(timers, "timer_id")])
+        table = _struct_table(_NEW_TIMERS, _unique(timers, "timer_id"))
         with self._registered(con, "_wm_timers", table):
             con.execute(
                 """INSERT INTO orch_timers
