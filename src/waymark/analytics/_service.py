@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -31,15 +32,46 @@ from waymark.analytics.errors import AnalyticsUnavailable
 from waymark.core.clock import Clock
 
 
-class Sources(Protocol):
-    """Where reports read from (``LogSources`` rebuilds from the log; the runtime may pass its
-    live engines' state instead)."""
+class Snapshot(Protocol):
+    """One consistent view: the events and the journeys derived from exactly those events."""
 
+    @property
     def events(self) -> pa.Table:
         """Every event (``EVENT_SCHEMA``) with a ``profile_id`` column."""
         ...
 
+    @property
     def journeys(self) -> JourneyData: ...
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How far the reports' snapshot is behind the log, as log seqs (``snapshot_seq`` 0: no
+    report has been built yet)."""
+
+    snapshot_seq: int
+    log_seq: int
+    refreshing: bool
+
+    @property
+    def behind(self) -> int:
+        """Events the reports do not include yet (0 before the first report)."""
+        return 0 if self.snapshot_seq == 0 else max(0, self.log_seq - self.snapshot_seq)
+
+
+class Sources(Protocol):
+    """Where reports read from (``LogSources`` rebuilds from the log; the runtime may pass its
+    live engines' state instead). A report that reads events and journeys takes both from one
+    ``snapshot()``, so the log growing in between cannot pair events with other journeys."""
+
+    def snapshot(self) -> Snapshot: ...
+
+    def freshness(self) -> Freshness: ...
+
+    def invalidate(self) -> None:
+        """The log changed other than by growing (an erasure deleted events): the next
+        snapshot is rebuilt, and nothing deleted is served from memory meanwhile."""
+        ...
 
 
 class HasContent(Protocol):
@@ -90,36 +122,38 @@ class AnalyticsService:
     ) -> AccountHourglass:
         if self._accounts is None:
             raise AnalyticsUnavailable("accounts are not set up here")
-        journeys = self.sources.journeys()
-        chosen = journeys.model(model)
+        view = self.sources.snapshot()
+        chosen = view.journeys.model(model)
         return account_hourglass(
             chosen,
             self._accounts(chosen.name),
-            self.sources.events(),
-            journeys.states,
+            view.events,
+            view.journeys.states,
             product=product,
         )
 
     def funnel(self, query: FunnelQuery) -> FunnelResult:
         stages = any(step.is_stage for step in query.steps)
+        view = self.sources.snapshot()
         return self.engine.funnel(
-            query,
-            self.sources.events(),
-            transitions=self.sources.journeys().transitions if stages else None,
+            query, view.events, transitions=view.journeys.transitions if stages else None
         )
 
     def hourglass(
         self, *, model: str | None = None, product: str | None = None, as_of: datetime | None = None
     ) -> HourglassReport:
         return self.engine.hourglass(
-            self.sources.journeys(), as_of=as_of or self.clock.now(), model=model, product=product
+            self.sources.snapshot().journeys,
+            as_of=as_of or self.clock.now(),
+            model=model,
+            product=product,
         )
 
     def transitions(
         self, *, model: str | None = None, product: str | None = None, paths: int = 10
     ) -> TransitionsReport:
         return self.engine.transitions(
-            self.sources.journeys(), model=model, product=product, paths=paths
+            self.sources.snapshot().journeys, model=model, product=product, paths=paths
         )
 
     def cohorts(
@@ -132,7 +166,7 @@ class AnalyticsService:
         as_of: datetime | None = None,
     ) -> CohortsReport:
         return self.engine.cohorts(
-            self.sources.journeys(),
+            self.sources.snapshot().journeys,
             as_of=as_of or self.clock.now(),
             model=model,
             product=product,
@@ -149,7 +183,7 @@ class AnalyticsService:
                 "content coverage needs the decide catalog, which is not set up here"
             )
         return self.engine.coverage(
-            self.sources.journeys(),
+            self.sources.snapshot().journeys,
             content,
             as_of=as_of or self.clock.now(),
             model=model,
@@ -157,21 +191,26 @@ class AnalyticsService:
 
     def insights(self, *, as_of: datetime | None = None) -> InsightsReport:
         return self.engine.insights(
-            self.sources.journeys(), as_of=as_of or self.clock.now(), content=self.content()
+            self.sources.snapshot().journeys,
+            as_of=as_of or self.clock.now(),
+            content=self.content(),
         )
 
     def advocacy(self, *, model: str | None = None) -> AdvocacyReport:
-        return self.engine.advocacy(self.sources.journeys(), self.sources.events(), model=model)
+        view = self.sources.snapshot()
+        return self.engine.advocacy(view.journeys, view.events, model=model)
 
     def quality(self) -> QualityReport:
-        return self.engine.quality(self.sources.journeys(), self.sources.events())
+        view = self.sources.snapshot()
+        return self.engine.quality(view.journeys, view.events)
 
     def effectiveness(
         self, *, model: str | None = None, days: int = 14, as_of: datetime | None = None
     ) -> EffectivenessReport:
+        view = self.sources.snapshot()
         return self.engine.effectiveness(
-            self.sources.journeys(),
-            self.sources.events(),
+            view.journeys,
+            view.events,
             as_of=as_of or self.clock.now(),
             days=days,
             model=model,
@@ -186,9 +225,10 @@ class AnalyticsService:
         days: int = 7,
         brand: str = "ours",
     ) -> SignalsReport:
+        view = self.sources.snapshot()
         return self.engine.signals(
-            self.sources.journeys(),
-            self.sources.events(),
+            view.journeys,
+            view.events,
             model=model,
             product=product,
             period=period,

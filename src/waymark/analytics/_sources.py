@@ -5,11 +5,20 @@ Reports are recomputed, not kept as incremental aggregates: the log is the sourc
 identity merges rewrite whose events are whose and late events rewrite histories, so an
 aggregate updated in place would drift; recomputing from the rebuilt state is exact. The
 rebuild is redone only when the log has grown (``max_seq`` changed).
+
+Under live traffic the log grows between any two requests, and a rebuild of a large log takes
+seconds. So once a rebuild has cost more than ``sync_budget_s``, a request while the log has
+grown is answered from the last snapshot at once and one rebuild runs in the background
+(stale while revalidating): reports lag the log by about one rebuild instead of every request
+paying for one. Small logs (rebuilds under the budget) are rebuilt before answering, so a
+report always includes the events just sent. ``freshness()`` says how far behind it is.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from waymark.analytics._journey_data import JourneyData
+from waymark.analytics._service import Freshness
 from waymark.core.eventframe import EVENT_SCHEMA
 from waymark.core.ports import EventLog
 from waymark.core.signals import signal_mask
@@ -24,12 +34,16 @@ from waymark.identity.api import IdentityConfig, IdentityService, attach_profile
 from waymark.journey.api import rebuild
 from waymark.journey.contracts import JourneyModel
 
+log = logging.getLogger(__name__)
+
 PROFILE = "profile_id"
 DICTIONARY_COLUMNS = ("event", "type", "channel", PROFILE)
 
 
 @dataclass(frozen=True)
-class _Snapshot:
+class LogSnapshot:
+    """Events and journeys rebuilt from the log up to ``version`` (its ``max_seq`` then)."""
+
     version: int
     events: pa.Table
     journeys: JourneyData
@@ -45,7 +59,8 @@ def _profiles(events: pa.Table, assignment: pa.Table | None) -> pa.Array:
 
 
 class LogSources:
-    """Events with profiles and journeys, rebuilt from ``event_log`` when it has grown."""
+    """Events with profiles and journeys, rebuilt from ``event_log`` when it has grown (see
+    the module doc for when a request waits for the rebuild and when it does not)."""
 
     def __init__(
         self,
@@ -53,30 +68,77 @@ class LogSources:
         models: Sequence[JourneyModel],
         *,
         identity: IdentityConfig | None = None,
+        sync_budget_s: float = 1.0,
     ) -> None:
         self._log = event_log
         self._models = tuple(models)
         self._identity = identity
-        self._snapshot: _Snapshot | None = None
-        self._lock = threading.Lock()
+        self._budget = sync_budget_s
+        self._snapshot: LogSnapshot | None = None
+        self._last_cost = 0.0
+        self._building = threading.Lock()  # one rebuild at a time, in front or behind
+        self._refresher: threading.Thread | None = None
 
     def version(self) -> int:
         return self._log.max_seq()
 
     def events(self) -> pa.Table:
-        return self._current().events
+        return self.snapshot().events
 
     def journeys(self) -> JourneyData:
-        return self._current().journeys
+        return self.snapshot().journeys
 
-    def _current(self) -> _Snapshot:
-        with self._lock:
-            version = self._log.max_seq()
-            if self._snapshot is None or self._snapshot.version != version:
-                self._snapshot = self._load(version)
-            return self._snapshot
+    def freshness(self) -> Freshness:
+        snap, refresher = self._snapshot, self._refresher
+        return Freshness(
+            snapshot_seq=0 if snap is None else snap.version,
+            log_seq=self._log.max_seq(),
+            refreshing=refresher is not None and refresher.is_alive(),
+        )
 
-    def _load(self, version: int) -> _Snapshot:
+    def snapshot(self) -> LogSnapshot:
+        version = self._log.max_seq()
+        snap = self._snapshot
+        if snap is not None and (snap.version == version or self._last_cost > self._budget):
+            if snap.version != version:
+                self._refresh_behind()
+            return snap
+        with self._building:
+            snap = self._snapshot  # built by another request while this one waited
+            if snap is not None and snap.version >= version:
+                return snap
+            return self._rebuild()
+
+    def invalidate(self) -> None:
+        with self._building:  # a rebuild under way (it may have read the deleted rows) ends first
+            self._snapshot = None
+
+    def _rebuild(self) -> LogSnapshot:
+        # the caller holds _building
+        started = time.monotonic()
+        snap = self._load(self._log.max_seq())
+        self._last_cost = time.monotonic() - started
+        self._snapshot = snap
+        return snap
+
+    def _refresh_behind(self) -> None:
+        if not self._building.acquire(blocking=False):
+            return  # a rebuild is already under way; it will do
+
+        def run() -> None:
+            try:
+                self._rebuild()
+            except Exception:  # the next request tries again; reports keep the last snapshot
+                log.exception("rebuilding the analytics snapshot failed")
+            finally:
+                self._building.release()
+
+        self._refresher = threading.Thread(
+            target=run, name="waymark-analytics-refresh", daemon=True
+        )
+        self._refresher.start()
+
+    def _load(self, version: int) -> LogSnapshot:
         assignment = None
         if self._identity is not None:
             _, assignment = IdentityService(self._identity).rebuild(self._log)
@@ -94,7 +156,7 @@ class LogSources:
         for name in DICTIONARY_COLUMNS:
             i = events.schema.get_field_index(name)
             events = events.set_column(i, name, pc.dictionary_encode(events.column(name)))
-        return _Snapshot(
+        return LogSnapshot(
             version=version,
             events=events,
             journeys=JourneyData(

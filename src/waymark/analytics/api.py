@@ -29,7 +29,13 @@ from waymark.analytics._goals_config import (
     parse_goals,
 )
 from waymark.analytics._journey_data import JourneyData
-from waymark.analytics._service import AnalyticsService, HasContent, Sources, content_items
+from waymark.analytics._service import (
+    AnalyticsService,
+    Freshness,
+    HasContent,
+    Sources,
+    content_items,
+)
 from waymark.analytics._sources import LogSources
 from waymark.analytics.config import AnalyticsConfig
 from waymark.analytics.contracts import FunnelQuery, FunnelResult
@@ -40,6 +46,7 @@ __all__ = [
     "AnalyticsConfig",
     "AnalyticsService",
     "EventSource",
+    "Freshness",
     "Goals",
     "HasContent",
     "JourneyData",

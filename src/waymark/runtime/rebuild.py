@@ -79,6 +79,9 @@ def rebuild_derived(
         scored = services.scoring.rebuild(
             rebuilt.evidence, _labelled(services.event_log, until), checkpoint=until
         )
+    if services.analytics is not None:
+        # its snapshot is keyed on the log's high-water mark, which a deletion leaves alone
+        services.analytics.sources.invalidate()
     feedback = 0
     if services.decide is not None:
         say("decide: recounting feedback")
