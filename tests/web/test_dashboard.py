@@ -166,6 +166,10 @@ def test_the_live_event_rate_counts_what_the_tracking_api_accepted(
     )
     assert int(total.inner_text().replace(",", "")) == sent
     assert re.fullmatch(r"[\d.,]+ events/s", page.locator("#live-rate-text").inner_text())
+    # whether the reports include everything accepted, from /healthz's reports_behind
+    page.locator("#live-reports-behind").get_by_text(
+        re.compile(r"Reports below (include every event received|lag the log by [\d,]+ events)")
+    ).wait_for()
     if dashboard_server.offers("get", "/api/v1/inspect"):
         log = page.locator("#live .log-stats")
         log.get_by_text(f"{sent} events in the log").wait_for()

@@ -58,7 +58,9 @@ class Live {
   }
 
   record(sample) {
-    this.history.push({ at: Date.now(), rate: sample.events_per_second, total: sample.accepted_total });
+    this.history.push({
+      at: Date.now(), rate: sample.events_per_second, total: sample.accepted_total, behind: sample.reports_behind ?? 0,
+    });
     if (this.history.length > HEALTH_HISTORY) this.history.shift();
     this.textEl.textContent = `${fmtRate(sample.events_per_second)} events/s`;
     window.dispatchEvent(new CustomEvent("waymark:health", { detail: sample }));

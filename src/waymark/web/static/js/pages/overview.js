@@ -79,22 +79,29 @@ export async function render(main, ctx) {
   // live rate: the app polls /healthz; this card draws the history it keeps
   const rateText = h("span", { class: "value", id: "live-rate-value" }, "…");
   const totalText = h("span", { class: "value", id: "live-total-value" }, "…");
+  // on a large log reports are answered from the last snapshot while the next is rebuilt
+  const behindText = h("p", { class: "hint", id: "live-reports-behind" }, "");
   const rateEl = h("div", { class: "chart chart-small", role: "img", "aria-label": "Events per second over the last three minutes" });
   mount(live.body,
     h("div", { class: "stat-row" },
       h("div", { class: "stat" }, rateText, h("div", { class: "label" }, "events per second (last 10 s)")),
       h("div", { class: "stat" }, totalText, h("div", { class: "label" }, "events accepted since start"))),
+    behindText,
     rateEl,
     logStats);
   const rateChart = keep(charts)(draw(rateEl, rateOption(ctx.live.history)));
   const onHealth = (event) => {
     rateText.textContent = fmtRate(event.detail.events_per_second);
     totalText.textContent = fmtInt(event.detail.accepted_total);
+    const behind = event.detail.reports_behind ?? 0;
+    behindText.textContent = behind > 0
+      ? `Reports below lag the log by ${fmtInt(behind)} events while they are rebuilt.`
+      : "Reports below include every event received.";
     rateChart.update(rateOption(ctx.live.history));
   };
   window.addEventListener("waymark:health", onHealth);
   const last = ctx.live.history.at(-1);
-  if (last) onHealth({ detail: { events_per_second: last.rate, accepted_total: last.total } });
+  if (last) onHealth({ detail: { events_per_second: last.rate, accepted_total: last.total, reports_behind: last.behind } });
 
   // the Sankey redraws on its own when the reader picks a product; it owns its chart
   const drawMoves = (asked = null) => fillFrom(moves.body, () => sankey(model, state, asked, () => drawMoves()), { isCurrent: ctx.isCurrent });
