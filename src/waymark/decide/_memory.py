@@ -147,6 +147,16 @@ class MemoryAudienceHistory:
         with self._lock:
             return self._count
 
+    def forget(self, profile_ids: Sequence[str]) -> int:
+        gone = frozenset(profile_ids)
+        with self._lock:
+            if self._count is None:
+                return 0
+            before = self._count.members
+            members = {k: v - gone for k, v in before.items()}
+            self._count = AudienceCount(self._count.at, {k: v for k, v in members.items() if v})
+            return sum(len(v & gone) for v in before.values())
+
     def changes(self, *, since: datetime) -> list[AudienceChange]:
         with self._lock:
             found = [c for c in self._changes if c.at >= since]

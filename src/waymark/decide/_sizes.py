@@ -103,7 +103,7 @@ class AudienceTracker:
             self._count = fresh
 
     @contextmanager
-    def held(self, profile_ids: Collection[str]) -> Iterator[None]:
+    def held(self, profile_ids: Collection[str]) -> Iterator[dict[str, int]]:
         """No count runs inside, and the current count forgets these profiles. An erasure
         sweeps the stored members inside: a count that read the person before it began must
         not write them back after it, nor the next count report them as having left."""
@@ -113,7 +113,8 @@ class AudienceTracker:
                 if self._count is not None:
                     kept = {k: v - gone for k, v in self._count.members.items()}
                     self._count = dataclasses.replace(self._count, members=kept)
-            yield
+            removed = self.history.forget(sorted(gone))
+            yield {"decide_audience_members": removed} if removed else {}
 
     def activity(
         self, audiences: Sequence[Audience], count: _Count, *, since: datetime

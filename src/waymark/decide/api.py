@@ -367,9 +367,12 @@ class Decider:
             audiences=tuple(self._audiences.activity(audiences, count, since=since)),
         )
 
-    def audiences_held(self, profile_ids: Collection[str]) -> AbstractContextManager[None]:
-        """Inside, no audience count runs and the last count has forgotten these profiles
-        (an erasure: see ``privacy.ports.Writers``)."""
+    def audiences_held(
+        self, profile_ids: Collection[str]
+    ) -> AbstractContextManager[dict[str, int]]:
+        """Inside, no audience count runs and the last count, in memory and stored, has
+        forgotten these profiles (an erasure: see ``privacy.ports.Writers``); yields the
+        stored rows removed, by table."""
         return self._audiences.held(profile_ids)
 
     def audience_names(self) -> list[str]:

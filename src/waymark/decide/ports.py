@@ -111,6 +111,11 @@ class AudienceHistory(Protocol):
         """The changes at or after ``since``, oldest first."""
         ...
 
+    def forget(self, profile_ids: Sequence[str]) -> int:
+        """The stored members lose these profiles (an erasure: privacy's sweep would find
+        DuckDB's rows too, but not a backend's memory); returns the memberships removed."""
+        ...
+
     def record_export(self, audience: str, at: datetime) -> None:
         """The last page of an export of ``audience`` was served at ``at``."""
         ...

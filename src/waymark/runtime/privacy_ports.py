@@ -29,11 +29,11 @@ class ErasureWriters:
         buffered: Sequence[object],
         *,
         settle: Callable[[], None] = lambda: None,
-        held: Sequence[Callable[[Sequence[str]], AbstractContextManager[None]]] = (),
+        held: Sequence[Callable[[Sequence[str]], AbstractContextManager[dict[str, int]]]] = (),
     ) -> None:
         """``settle`` waits for the commits in flight (the group committer's barrier); each
         of ``held`` holds another writer still while the profiles are erased
-        (``Decider.audiences_held``)."""
+        (``Decider.audiences_held``) and yields the rows it removed, by table."""
         self._orchestrator = orchestrator
         self._buffered = [b for b in buffered if isinstance(b, Buffered)]
         self._held = list(held)
@@ -47,7 +47,8 @@ class ErasureWriters:
                 stack.enter_context(self._orchestrator.paused())
                 counts.update(self._orchestrator.forget(profile_ids))
             for hold in self._held:
-                stack.enter_context(hold(profile_ids))
+                for table, n in stack.enter_context(hold(profile_ids)).items():
+                    counts[table] = counts.get(table, 0) + n
             for log in self._buffered:
                 log.flush()
             yield counts

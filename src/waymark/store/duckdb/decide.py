@@ -590,6 +590,19 @@ class DuckDBAudienceHistory:
             for r in rows.to_pylist()
         ]
 
+    def forget(self, profile_ids: Sequence[str]) -> int:
+        if not profile_ids:
+            return 0
+        try:
+            with self._db.transaction() as con:
+                row = con.execute(
+                    "DELETE FROM decide_audience_members WHERE profile_id IN (SELECT unnest($ids))",
+                    {"ids": list(profile_ids)},
+                ).fetchone()
+        except duckdb.Error as exc:
+            raise StorageError(f"could not forget audience members: {exc}") from None
+        return int(row[0]) if row else 0
+
     def record_export(self, audience: str, at: datetime) -> None:
         try:
             self._db.execute(
