@@ -83,3 +83,88 @@ def test_readers_never_miss_a_table_while_the_scrub_rewrites_it(tmp_path: Path) 
         store.close()
     assert failures == []
     assert reads > 0
+
+
+def test_a_log_scan_under_way_does_not_stop_the_scrub(tmp_path: Path) -> None:
+    # an analytics rebuild consumes scan() batch by batch for seconds; a scan holding one
+    # transaction open for all of it made the scrub's checkpoint fail, and the erased id
+    # stayed in the file's freed blocks (found by review)
+    data = tmp_path / "data"
+    store = DuckDBStore(data)
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def seen(n: int, user: str) -> Event:
+        return Event(
+            message_id=f"{user}-{n}",
+            type="track",
+            event="Seen",
+            timestamp=at,
+            received_at=at,
+            user_id=user,
+        )
+
+    store.events.append([seen(n, f"user{n % 50}") for n in range(20_000)])
+    store.events.append([seen(n, "erased-person-7c1") for n in range(50)])
+    gone = [e.seq for e in store.events.latest(user_ids=["erased-person-7c1"], limit=100)]
+    store.db.execute("CHECKPOINT")
+    scan = store.events.scan(batch_rows=1_000)
+    first = next(scan)
+    assert store.events.delete(gone) == 50
+    store.privacy.erase(["erased-person-7c1"])
+    try:
+        store.privacy.scrub()  # raised "Cannot CHECKPOINT" after 30 s with a streaming scan
+        rows = first.num_rows + sum(b.num_rows for b in scan)
+    finally:
+        store.close()
+    assert rows == 20_000  # the scan goes on over the rewritten table
+    raw = b"".join(p.read_bytes() for p in data.iterdir() if p.is_file())
+    assert b"erased-person-7c1" not in raw
+
+
+def test_a_scrub_that_failed_runs_again_when_the_store_next_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    store = DuckDBStore(data)
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    store.events.append(
+        [
+            Event(
+                message_id=f"{who}-{n}",
+                type="track",
+                event="Seen",
+                timestamp=at,
+                received_at=at,
+                user_id=who,
+            )
+            for who in ("kept-person", "erased-person-9d2")
+            for n in range(500)
+        ]
+    )
+    gone = [e.seq for e in store.events.latest(user_ids=["erased-person-9d2"], limit=1_000)]
+    store.db.execute("CHECKPOINT")
+    assert store.events.delete(gone) == 500
+    calls = 0
+
+    def fails_once_rewritten(con: duckdb.DuckDBPyConnection, *, wait_s: float = 30.0) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the tables rewritten, the freed blocks not yet overwritten
+            raise duckdb.TransactionException("Cannot CHECKPOINT: (a test's stand-in)")
+        checkpoint(con, wait_s=wait_s)
+
+    with monkeypatch.context() as patched:
+        patched.setattr("waymark.store.duckdb.privacy.checkpoint", fails_once_rewritten)
+        with pytest.raises(duckdb.TransactionException):
+            store.privacy.scrub()
+    assert store.privacy.scrub_pending()
+    store.close()
+
+    reopened = DuckDBStore(data)  # finishes the scrub before anything else runs
+    try:
+        assert not reopened.privacy.scrub_pending()
+        assert reopened.events.count() == 500
+    finally:
+        reopened.close()
+    raw = b"".join(p.read_bytes() for p in data.iterdir() if p.is_file())
+    assert b"erased-person-9d2" not in raw

@@ -225,7 +225,13 @@ class PrivacyService:
             rebuild()
             for table, n in self._store.erase(_needles(profile, events)).items():
                 counts[table] = counts.get(table, 0) + n
-            self._store.scrub()
+            try:
+                self._store.scrub()
+            except Exception as exc:
+                raise RuntimeError(
+                    "the person's data is deleted, but overwriting the space it freed in the "
+                    f"data file failed ({exc}); that runs again when the server next starts"
+                ) from exc
         return counts
 
 

@@ -42,7 +42,8 @@ class PrivacyStore(Protocol):
         ...
 
     def scrub(self) -> None:
-        """Make removed data unrecoverable from the files (rewrite freed space)."""
+        """Make removed data unrecoverable from the files (rewrite freed space). One that
+        fails or is killed must run again when the store next opens (DuckDB keeps a marker)."""
         ...
 
     def revoke_link(self, token_id: str, *, at: datetime) -> None:

@@ -28,7 +28,10 @@ import duckdb
 COPY = "_privacy_copy"
 MARKER = "privacy_rewrite"
 SCRATCH = "privacy_scrub"
-BOOKKEEPING = (COPY, MARKER, SCRATCH)
+PENDING = "privacy_scrub_pending"
+"""A row while a scrub is under way: one that failed or was killed runs again at the next
+read-write open (until then the erased rows may be readable in freed blocks)."""
+BOOKKEEPING = (COPY, MARKER, SCRATCH, PENDING)
 """Tables of the rewrite itself: never rewritten, never swept."""
 
 

@@ -198,17 +198,23 @@ class DuckDBEventLog:
     def scan(
         self, *, after_seq: int = 0, until_seq: int | None = None, batch_rows: int = 65_536
     ) -> Iterator[pa.RecordBatch]:
+        # Read in seq ranges, each its own short query: one streaming read would hold its
+        # transaction open until the consumer finished (a rebuild takes seconds), and DuckDB
+        # will not checkpoint while a transaction older than the last write is open, which
+        # made privacy's scrub fail under a running analytics rebuild. A range (not LIMIT)
+        # so each query reads only the row groups it returns.
         until = self.max_seq() if until_seq is None else until_seq
-        reader = (
-            self._db.cursor()
-            .sql(
+        cursor = self._db.cursor()
+        start = after_seq
+        while start < until:
+            end = min(start + batch_rows, until)
+            table = cursor.sql(
                 f"SELECT {_COLUMNS} FROM events WHERE seq > $after AND seq <= $until ORDER BY seq",
-                params={"after": after_seq, "until": until},
-            )
-            .to_arrow_reader(batch_rows)
-        )
-        for batch in reader:
-            yield batch.cast(EVENT_SCHEMA) if batch.schema != EVENT_SCHEMA else batch
+                params={"after": start, "until": end},
+            ).to_arrow_table()
+            for batch in table.to_batches(max_chunksize=batch_rows):
+                yield batch.cast(EVENT_SCHEMA) if batch.schema != EVENT_SCHEMA else batch
+            start = end
 
     def events_after(self, after_seq: int, *, limit: int = 10_000) -> list[Event]:
         table = (

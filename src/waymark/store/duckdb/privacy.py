@@ -22,9 +22,15 @@ import msgspec
 
 from waymark.core.eventframe import to_naive_utc
 from waymark.privacy.contracts import PrivacyRequest, RequestStatus
-from waymark.store.duckdb._arrow import create_tables
+from waymark.store.duckdb._arrow import create_tables, table_exists
 from waymark.store.duckdb._database import Database
-from waymark.store.duckdb._rewrite import BOOKKEEPING, SCRATCH, checkpoint, rewrite_all
+from waymark.store.duckdb._rewrite import (
+    BOOKKEEPING,
+    PENDING,
+    SCRATCH,
+    checkpoint,
+    rewrite_all,
+)
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS privacy_requests (
@@ -199,9 +205,21 @@ class DuckDBPrivacyStore:
                     counts[table] = int(row[0])
         return counts
 
+    def scrub_pending(self) -> bool:
+        """Whether a scrub failed or was interrupted (``DuckDBStore`` runs it again at open)."""
+        if not table_exists(self._db, PENDING):
+            return False
+        row = self._db.cursor().execute(f"SELECT count(*) FROM {PENDING}").fetchone()
+        return bool(row and int(row[0]))
+
     def scrub(self, *, max_rounds: int = 8) -> None:
         with self._db.write_lock:
             con = self._db.cursor()
+            con.execute(f"CREATE TABLE IF NOT EXISTS {PENDING} (since TIMESTAMP)")
+            con.execute(
+                f"INSERT INTO {PENDING} SELECT now()::TIMESTAMP "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {PENDING})"
+            )
             rewrite_all(con)
             checkpoint(con)
             con.execute(f"CREATE OR REPLACE TABLE {SCRATCH} (b BLOB)")
@@ -219,6 +237,7 @@ class DuckDBPrivacyStore:
                 )
                 checkpoint(con)
             con.execute(f"DROP TABLE {SCRATCH}")
+            con.execute(f"DELETE FROM {PENDING}")
             checkpoint(con)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from waymark.store.duckdb.journey import DuckDBJourneyStore
 from waymark.store.duckdb.orchestrate import DuckDBFlowStore
 from waymark.store.duckdb.privacy import DuckDBPrivacyStore
 from waymark.store.duckdb.scoring import DuckDBScoreStore
+
+log = logging.getLogger(__name__)
 
 
 class DuckDBStore:
@@ -74,6 +77,11 @@ class DuckDBStore:
         self.privacy = DuckDBPrivacyStore(self.db)
         self.scores = DuckDBScoreStore(self.db)
         self.accounts = DuckDBAccountStore(self.db)
+        if not self.db.read_only and self.privacy.scrub_pending():
+            # an erasure's wipe of freed space failed or was killed: the erased rows may
+            # still be readable in the file until it has run
+            log.warning("finishing an interrupted privacy scrub of %s", self.db.path)
+            self.privacy.scrub()
 
     @property
     def read_only(self) -> bool:
