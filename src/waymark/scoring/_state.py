@@ -43,6 +43,16 @@ def decay_exponent(now_us: int, half_life_us: float) -> float:
     return (now_us - EPOCH_US) / half_life_us
 
 
+MAX_EXPONENT: Final = 1000.0
+"""A decayed value is ``2 ** x``; an event dated decades ahead of the read time (a client's
+clock, a typo in an import) makes ``x`` large enough to overflow a float, which raised in
+every later read of that person's scores. Capped, such a contribution is merely enormous."""
+
+
+def power2(exponent: float) -> float:
+    return float(2.0 ** min(exponent, MAX_EXPONENT))
+
+
 def log_add(a: float, b: float) -> float:
     """log2(2**a + 2**b) without overflow."""
     if a == NONE:
@@ -80,4 +90,4 @@ class KeyScore:
     def value(self, now_us: int, half_life_us: float) -> float:
         if self.log_total == NONE:
             return 0.0
-        return float(2.0 ** (self.log_total - decay_exponent(now_us, half_life_us)))
+        return power2(self.log_total - decay_exponent(now_us, half_life_us))

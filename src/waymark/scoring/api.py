@@ -38,7 +38,7 @@ from waymark.scoring._fit import fit
 from waymark.scoring._labels import label_of
 from waymark.scoring._loader import load_scoring, load_scoring_text
 from waymark.scoring._points import Points, event_labels
-from waymark.scoring._state import KeyScore, decay_exponent
+from waymark.scoring._state import KeyScore, decay_exponent, power2
 from waymark.scoring._tables import (
     LABELS,
     SCORES,
@@ -570,7 +570,7 @@ def _explain(
                     rule=t.rule,
                     evidence=t.evidence,
                     stage=t.stage,
-                    points=float(t.points * 2.0 ** (-(now_us - t.ts) / half_life_us)),
+                    points=t.points * power2(-(now_us - t.ts) / half_life_us),
                     at=_from_us(t.ts),
                     seq=t.seq,
                     member=member,
