@@ -139,7 +139,8 @@ def build_services(
         [
             DerivedState(identity, journeys, accounts, scoring),
             FeedbackProcessor(decider, event_log),
-        ]
+        ],
+        event_log=event_log,
     )
     stats = IngestStats()
     suppression = None if stores.privacy is None else Suppression(stores.privacy.suppressed())
