@@ -70,10 +70,16 @@ def create_app(services: Services) -> Starlette:
         try:
             yield
         finally:
-            if services.orchestrator is not None:
-                await services.orchestrator.stop()
-            await services.committer.stop()
-            services.pipeline.flush()
+            # each step runs even if the one before it raised: queued commits are drained and
+            # checkpoints saved whatever happened to the scheduler
+            try:
+                if services.orchestrator is not None:
+                    await services.orchestrator.stop()
+            finally:
+                try:
+                    await services.committer.stop()
+                finally:
+                    services.pipeline.flush()
 
     app = Starlette(
         routes=routes,

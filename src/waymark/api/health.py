@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,6 +24,12 @@ class Health(msgspec.Struct):
     reports_behind: int = 0
     """Events the analytics reports do not include yet: on a large log a report is answered
     from the last snapshot while the next one is rebuilt (0 before the first report)."""
+    scheduler: Literal["running", "failing", "stopped", "disabled"] = "disabled"
+    """The flow scheduler: ``running``; ``failing`` (its last cycle failed, it keeps trying
+    with backoff; the log says why); ``stopped`` (it does not run: no flow step will fire);
+    ``disabled`` (this server runs no orchestrator)."""
+    scheduler_failed_cycles: int = 0
+    """Scheduler cycles that failed since the server started."""
 
 
 @endpoint(
@@ -29,6 +37,7 @@ class Health(msgspec.Struct):
 )
 async def healthz(request: Request) -> Response:
     svc = services(request)
+    orch = svc.orchestrator
     return json_response(
         Health(
             status="ok",
@@ -37,6 +46,8 @@ async def healthz(request: Request) -> Response:
             events_per_second=svc.stats.rate(),
             accepted_total=svc.stats.accepted_total,
             reports_behind=0 if svc.analytics is None else svc.analytics.sources.freshness().behind,
+            scheduler="disabled" if orch is None else orch.scheduler.state,
+            scheduler_failed_cycles=0 if orch is None else orch.scheduler.failed_cycles,
         )
     )
 

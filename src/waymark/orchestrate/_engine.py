@@ -133,6 +133,17 @@ class _Cycle:
             StepDone(timer_id=t.timer_id, run_id=t.run_id, finish=status, reason=reason)
         )
 
+    def marks(self) -> tuple[int, ...]:
+        return tuple(len(x) for x in self._lists())
+
+    def rewind(self, marks: tuple[int, ...]) -> None:
+        """Forget what was added since ``marks()``."""
+        for items, mark in zip(self._lists(), marks, strict=True):
+            del items[mark:]
+
+    def _lists(self) -> tuple[list[Any], ...]:
+        return (self.done, self.rescheduled, self.messages, self.runs, self.timers, self.events)
+
     def completion(self) -> Completion:
         return Completion(
             at=self.now,
@@ -197,17 +208,22 @@ class Engine:
         cycle = _Cycle(now)
         sends: list[_Send] = []
         for timer in due:
-            self._plan(timer, flows, cycle, sends)
+            self._plan_isolated(timer, flows, cycle, sends)
         if sends:
             d.store.record_sending([s.row for s in sends])
             self._deliver(sends, cycle)
         if cycle.events:
             try:
                 d.sink.append(cycle.events)
-            except WaymarkError as exc:
+            except (WaymarkError, TimeoutError) as exc:
                 # the messages went out; recording them again would send them twice, so the
-                # cycle completes and only the "sent" events are lost
-                log.warning("could not append %d orchestration events: %s", len(cycle.events), exc)
+                # cycle completes and only the "sent" events are lost (a timeout may still
+                # commit them later: the log dedupes them on their message ids)
+                log.warning(
+                    "could not append %d orchestration events: %s",
+                    len(cycle.events),
+                    exc or type(exc).__name__,
+                )
         d.store.complete(cycle.completion())
         return len(due)
 
@@ -219,6 +235,56 @@ class Engine:
         if profile_id not in cycle.profiles:
             cycle.profiles[profile_id] = self._d.profiles.get(profile_id, cycle.now)
         return cycle.profiles[profile_id]
+
+    def _plan_isolated(
+        self, t: DueTimer, flows: FlowSet, cycle: _Cycle, sends: list[_Send]
+    ) -> None:
+        """Plan one timer; a bug or odd data in it fails that step alone, never the cycle (the
+        timer would stay first in ``due()`` and stop every customer's flows)."""
+        marks = cycle.marks(), len(sends)
+        try:
+            self._plan(t, flows, cycle, sends)
+        except Exception as exc:
+            log.exception("orchestration step %s of flow %s failed", t.step_id, t.flow_id)
+            cycle.rewind(marks[0])  # drop what the step had half-planned
+            del sends[marks[1] :]
+            reason = f"internal: {type(exc).__name__}: {exc}"
+            try:
+                self._plan_failed(t, flows, cycle, reason)
+            except Exception:
+                log.exception("could not record the failure of timer %s", t.timer_id)
+                cycle.rewind(marks[0])
+                cycle.done.append(
+                    StepDone(
+                        timer_id=t.timer_id,
+                        run_id=t.run_id,
+                        finish="exited" if t.run_id is not None else None,
+                        reason=reason,
+                    )
+                )
+
+    def _plan_failed(self, t: DueTimer, flows: FlowSet, cycle: _Cycle, reason: str) -> None:
+        """The step fails for good: a send's message is ``failed`` and the run moves on, as
+        when a template does not render; any other step ends its run; a calendar date is
+        skipped this time and comes again next year."""
+        flow = flows.get(t.flow_id)
+        if t.kind == "calendar" or t.run_id is None:
+            cycle.done.append(StepDone(timer_id=t.timer_id))
+            date = flow.doc.trigger.date if flow is not None and flow.doc.enabled else None
+            if flow is not None and date is not None and date.every_year is not None:
+                cycle.timers.append(next_calendar(flow, max(t.due_at, cycle.now)))
+            return
+        step = flow.step(t.step_id) if flow is not None else None
+        if flow is None or step is None or step.send is None or t.profile_id is None:
+            cycle.finish(t, "exited", reason)
+            return
+        at = _At(t, flow, step, cycle, [], step.send.channel)
+        cycle.messages.append(at.row("failed", reason=reason, attempts=t.attempts))
+        try:
+            at.advance()
+        except Exception:  # the flow cannot say what comes next either
+            log.exception("flow %s cannot move on from step %s", t.flow_id, t.step_id)
+            cycle.finish(t, "exited", reason)
 
     def _plan(self, t: DueTimer, flows: FlowSet, cycle: _Cycle, sends: list[_Send]) -> None:
         if t.kind == "calendar":

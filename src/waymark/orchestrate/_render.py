@@ -66,12 +66,12 @@ def template_context(
 
 def _field(flow: Flow, step: Step, name: str, ctx: dict[str, Any]) -> str | None:
     template = flow.templates.get(f"{step.id}:{name}")
-    return None if template is None else render(template, ctx)
+    return None if template is None else render(template, ctx, name=f"{step.id}.{name}")
 
 
 def _payload(flow: Flow, step: Step, value: Any, key: str, ctx: dict[str, Any]) -> Any:
     if isinstance(value, str):
-        return render(flow.templates[f"{step.id}:{key}"], ctx)
+        return render(flow.templates[f"{step.id}:{key}"], ctx, name=f"{step.id}.{key}")
     if isinstance(value, dict):
         return {k: _payload(flow, step, v, f"{key}.{k}", ctx) for k, v in value.items()}
     if isinstance(value, list):

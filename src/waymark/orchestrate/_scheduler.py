@@ -13,11 +13,14 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Literal
 
 from waymark.core.clock import Clock
 from waymark.core.errors import WaymarkError
 
 log = logging.getLogger(__name__)
+
+SchedulerState = Literal["running", "stopped", "failing"]
 
 MAX_SLEEP = 3600.0
 """Even with nothing due, look again hourly (a wall-clock jump, a timer added elsewhere)."""
@@ -45,10 +48,21 @@ class Scheduler:
         self.wakeups = 0
         """How many times the loop woke up (tests check that idle means asleep)."""
         self.fired = 0
+        self.failures = 0
+        """Cycles that failed in a row (0 once one succeeds)."""
+        self.failed_cycles = 0
+        """Cycles that failed since start."""
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    @property
+    def state(self) -> SchedulerState:
+        """``running``, ``failing`` (the last cycle failed; it keeps trying) or ``stopped``."""
+        if not self.running:
+            return "stopped"
+        return "failing" if self.failures else "running"
 
     async def start(self) -> None:
         if self.running:
@@ -97,7 +111,7 @@ class Scheduler:
     async def _run(self) -> None:
         assert self._wake is not None
         assert self._idle is not None
-        failures = 0
+        self.failures = 0
         while not self._stopping:
             self._wake.clear()
             try:
@@ -107,11 +121,19 @@ class Scheduler:
                     if fired == 0:
                         break
                 nxt = await asyncio.to_thread(self._next_due)
-                failures = 0
-            except WaymarkError as exc:
-                failures += 1
-                delay = min(2.0**failures, 60.0)
-                log.warning("orchestration cycle failed (%s); trying again in %.0f s", exc, delay)
+                self.failures = 0
+            except Exception as exc:
+                # anything, not only a WaymarkError: a dead task would stop every flow for
+                # every customer, silently, until a restart (which would die the same way)
+                self.failures += 1
+                self.failed_cycles += 1
+                delay = min(2.0**self.failures, 60.0)
+                if isinstance(exc, WaymarkError):
+                    log.warning(
+                        "orchestration cycle failed (%s); trying again in %.0f s", exc, delay
+                    )
+                else:
+                    log.exception("orchestration cycle failed; trying again in %.0f s", delay)
                 self._target = None
                 await self._sleep(delay)
                 continue

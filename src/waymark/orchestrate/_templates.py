@@ -35,7 +35,8 @@ def environments(search: Sequence[Path]) -> Environments:
 
 
 class RenderFailed(Exception):
-    """A template could not be rendered (an undefined name, a sandbox violation)."""
+    """A template could not be rendered (an undefined name, a sandbox violation, or any error
+    the template raised on this customer's data, e.g. dividing a string)."""
 
 
 Compiled = jinja2.Template | str
@@ -49,10 +50,16 @@ def compile_text(env: jinja2.Environment, text: str) -> Compiled:
     return env.from_string(text)
 
 
-def render(template: Compiled, context: dict[str, Any]) -> str:
+def render(template: Compiled, context: dict[str, Any], *, name: str = "") -> str:
+    """``RenderFailed`` for any error while rendering, naming the field (``name``) and the
+    error, never a traceback: the data is the customer's, and any of it can be odd (a
+    ``"19.99"`` string where a number was expected)."""
     if isinstance(template, str):
         return template
     try:
         return template.render(context)
     except jinja2.TemplateError as exc:
-        raise RenderFailed(f"{type(exc).__name__}: {exc.message or exc}") from None
+        why = f"{type(exc).__name__}: {exc.message or exc}"
+    except Exception as exc:  # a TypeError, ZeroDivisionError, ... raised by the template
+        why = f"{type(exc).__name__}: {exc}"
+    raise RenderFailed(f"{name}: {why}" if name else why) from None
