@@ -97,12 +97,17 @@ def test_through_the_app_a_group_journeys_failed_on_is_placed_with_the_next(
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     journeys.observe = fails_once  # type: ignore[method-assign]
+    first = {"type": "track", "userId": "eve-7", "event": "Signed Up", "messageId": "m-e"}
+    assert client.post("/v1/batch", json={"batch": [first]}, headers=AUTH).status_code == 200
+    assert client.get("/healthz").json()["processing_behind"] == ["derived"]
     for user, message in (("alice-7", "m-a"), ("bob-7", "m-b")):
         sent = {"type": "track", "userId": user, "event": "Signed Up", "messageId": message}
         assert client.post("/v1/batch", json={"batch": [sent]}, headers=AUTH).status_code == 200
-    for user in ("alice-7", "bob-7"):
+    for user in ("eve-7", "alice-7", "bob-7"):
         pid = client.get(
             "/api/v1/profiles/lookup", params={"user_id": user}, headers=admin_headers
         ).json()["id"]
         placed = client.get(f"/api/v1/profiles/{pid}/journeys", headers=admin_headers).json()
         assert placed["journeys"], f"{user} was never placed"
+    health = client.get("/healthz").json()
+    assert health["processing_behind"] == [] and health["processing_skipped"] == 0

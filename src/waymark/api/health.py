@@ -30,6 +30,11 @@ class Health(msgspec.Struct):
     ``disabled`` (this server runs no orchestrator)."""
     scheduler_failed_cycles: int = 0
     """Scheduler cycles that failed since the server started."""
+    processing_behind: list[str] = msgspec.field(default_factory=list)
+    """Processors (``derived``, ``decide``, ``orchestrate``) that failed on a committed
+    group and are being fed it again from the log; the log says why."""
+    processing_skipped: int = 0
+    """Events some processor skipped since start because they failed on their own."""
 
 
 @endpoint(
@@ -48,6 +53,8 @@ async def healthz(request: Request) -> Response:
             reports_behind=0 if svc.analytics is None else svc.analytics.sources.freshness().behind,
             scheduler="disabled" if orch is None else orch.scheduler.state,
             scheduler_failed_cycles=0 if orch is None else orch.scheduler.failed_cycles,
+            processing_behind=svc.pipeline.behind(),
+            processing_skipped=svc.pipeline.skipped,
         )
     )
 
