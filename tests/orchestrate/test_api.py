@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -58,18 +59,16 @@ class LogSink:
         self.store.events.append(events)
 
 
-@pytest.fixture
-def orch(
+def api_orchestrator(
     services: Services,
     store: DuckDBStore,
     clock: FakeClock,
-    tmp_path_factory: pytest.TempPathFactory,
+    flows: Path,
+    channels: Mapping[str, object] | None = None,
 ) -> Orchestrator:
-    flows = tmp_path_factory.mktemp("flows")
-    (flows / "shipping.yaml").write_text(FLOW)
+    """An orchestrator over the test store with the flows in ``flows``, an inbox channel and
+    ``channels``, installed in ``services`` so the app serves it."""
     flow_store = DuckDBFlowStore(store.db)
-    email, hook = Recorder("email"), Recorder("webhook")
-    hook.results = [Result(ok=False, reason="carrier answered HTTP 404")]
     orch = Orchestrator(
         store=flow_store,
         profiles=LogProfiles(store.events),
@@ -82,11 +81,25 @@ def orch(
             tracking_secret=Secret("api-test-secret-123456"),
             retry=RetryPolicy(attempts=2),
         ),
-        channels={"email": email, "webhook": hook, "inbox": InboxChannel(flow_store, clock=clock)},  # type: ignore[dict-item]
+        channels={**(channels or {}), "inbox": InboxChannel(flow_store, clock=clock)},  # type: ignore[dict-item]
         rng=random.Random(1),
     )
     services.orchestrator = orch
     return orch
+
+
+@pytest.fixture
+def orch(
+    services: Services,
+    store: DuckDBStore,
+    clock: FakeClock,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Orchestrator:
+    flows = tmp_path_factory.mktemp("flows")
+    (flows / "shipping.yaml").write_text(FLOW)
+    email, hook = Recorder("email"), Recorder("webhook")
+    hook.results = [Result(ok=False, reason="carrier answered HTTP 404")]
+    return api_orchestrator(services, store, clock, flows, {"email": email, "webhook": hook})
 
 
 def track(store: DuckDBStore, orch: Orchestrator, when: datetime, *events: Event) -> None:

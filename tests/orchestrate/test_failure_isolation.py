@@ -6,7 +6,6 @@ drains its commits even when stopping the scheduler raises."""
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,16 +13,13 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.orchestrate.conftest import T0, Builder, Gate
-from tests.orchestrate.test_api import LogSink, event, track
+from tests.orchestrate.conftest import T0, Builder
+from tests.orchestrate.test_api import api_orchestrator, event, track
 from waymark.api.app import create_app
 from waymark.core.clock import FakeClock
-from waymark.core.settings import Secret
 from waymark.orchestrate._scheduler import Scheduler
-from waymark.orchestrate.api import LogProfiles, OrchestrateConfig, Orchestrator, RetryPolicy
-from waymark.orchestrate.channels.inbox import InboxChannel
+from waymark.orchestrate.api import Orchestrator
 from waymark.runtime.services import Services
-from waymark.store.duckdb.orchestrate import DuckDBFlowStore
 from waymark.store.duckdb.store import DuckDBStore
 
 RECEIPT = """\
@@ -53,24 +49,7 @@ def orch(
     flows = tmp_path_factory.mktemp("flows")
     (flows / "receipt.yaml").write_text(RECEIPT)
     (flows / "welcome.yaml").write_text(WELCOME)
-    flow_store = DuckDBFlowStore(store.db)
-    orch = Orchestrator(
-        store=flow_store,
-        profiles=LogProfiles(store.events),
-        gate=Gate(),
-        sink=LogSink(store),
-        clock=clock,
-        config=OrchestrateConfig(
-            flows_dir=flows,
-            public_url="https://wm.example",
-            tracking_secret=Secret("api-test-secret-123456"),
-            retry=RetryPolicy(attempts=2),
-        ),
-        channels={"inbox": InboxChannel(flow_store, clock=clock)},
-        rng=random.Random(1),
-    )
-    services.orchestrator = orch
-    return orch
+    return api_orchestrator(services, store, clock, flows)
 
 
 def _messages(client: TestClient, user: str, headers: dict[str, str]) -> list[dict[str, Any]]:
