@@ -46,17 +46,29 @@ def test_checkpoint_gives_up_after_its_wait(tmp_path: Path) -> None:
     con.close()
 
 
+AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _seen(n: int, user: str | None = None) -> Event:
+    return Event(
+        message_id=f"{user or 'm'}-{n}",
+        type="track",
+        event="Seen",
+        timestamp=AT,
+        received_at=AT,
+        user_id=user,
+    )
+
+
+def _file_bytes(data: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in data.iterdir() if p.is_file())
+
+
 def test_readers_never_miss_a_table_while_the_scrub_rewrites_it(tmp_path: Path) -> None:
     # the rewrite re-creates every table; a reader (a dashboard request, ingest's duplicate
     # probe) must see the old table or the new one, never none (a 500 in CI once)
     store = DuckDBStore(tmp_path / "data")
-    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    store.events.append(
-        [
-            Event(message_id=f"m{n}", type="track", event="Seen", timestamp=at, received_at=at)
-            for n in range(2_000)
-        ]
-    )
+    store.events.append([_seen(n) for n in range(2_000)])
     failures: list[BaseException] = []
     reads = 0
     done = threading.Event()
@@ -91,20 +103,8 @@ def test_a_log_scan_under_way_does_not_stop_the_scrub(tmp_path: Path) -> None:
     # stayed in the file's freed blocks (found by review)
     data = tmp_path / "data"
     store = DuckDBStore(data)
-    at = datetime(2026, 3, 1, tzinfo=UTC)
-
-    def seen(n: int, user: str) -> Event:
-        return Event(
-            message_id=f"{user}-{n}",
-            type="track",
-            event="Seen",
-            timestamp=at,
-            received_at=at,
-            user_id=user,
-        )
-
-    store.events.append([seen(n, f"user{n % 50}") for n in range(20_000)])
-    store.events.append([seen(n, "erased-person-7c1") for n in range(50)])
+    store.events.append([_seen(n, f"user{n % 50}") for n in range(20_000)])
+    store.events.append([_seen(n, "erased-person-7c1") for n in range(50)])
     gone = [e.seq for e in store.events.latest(user_ids=["erased-person-7c1"], limit=100)]
     store.db.execute("CHECKPOINT")
     scan = store.events.scan(batch_rows=1_000)
@@ -117,8 +117,7 @@ def test_a_log_scan_under_way_does_not_stop_the_scrub(tmp_path: Path) -> None:
     finally:
         store.close()
     assert rows == 20_000  # the scan goes on over the rewritten table
-    raw = b"".join(p.read_bytes() for p in data.iterdir() if p.is_file())
-    assert b"erased-person-7c1" not in raw
+    assert b"erased-person-7c1" not in _file_bytes(data)
 
 
 def test_a_scrub_that_failed_runs_again_when_the_store_next_opens(
@@ -126,20 +125,8 @@ def test_a_scrub_that_failed_runs_again_when_the_store_next_opens(
 ) -> None:
     data = tmp_path / "data"
     store = DuckDBStore(data)
-    at = datetime(2026, 3, 1, tzinfo=UTC)
     store.events.append(
-        [
-            Event(
-                message_id=f"{who}-{n}",
-                type="track",
-                event="Seen",
-                timestamp=at,
-                received_at=at,
-                user_id=who,
-            )
-            for who in ("kept-person", "erased-person-9d2")
-            for n in range(500)
-        ]
+        [_seen(n, who) for who in ("kept-person", "erased-person-9d2") for n in range(500)]
     )
     gone = [e.seq for e in store.events.latest(user_ids=["erased-person-9d2"], limit=1_000)]
     store.db.execute("CHECKPOINT")
@@ -166,5 +153,4 @@ def test_a_scrub_that_failed_runs_again_when_the_store_next_opens(
         assert reopened.events.count() == 500
     finally:
         reopened.close()
-    raw = b"".join(p.read_bytes() for p in data.iterdir() if p.is_file())
-    assert b"erased-person-9d2" not in raw
+    assert b"erased-person-9d2" not in _file_bytes(data)
