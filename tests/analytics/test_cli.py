@@ -59,7 +59,7 @@ def test_hourglass_json_equals_the_engine(data: Path, world: World) -> None:
         sources = LogSources(store.events, [world.model], identity=IdentityConfig.default())
         # with the stage goals the data directory has: the shipped ones
         with Analytics(goals=load_goals(data, [world.model])) as engine:
-            expected = engine.hourglass(sources.journeys(), as_of=report.as_of)
+            expected = engine.hourglass(sources.snapshot().journeys, as_of=report.as_of)
     finally:
         store.close()
     assert msgspec.to_builtins(report.products) == msgspec.to_builtins(expected.products)
@@ -99,10 +99,8 @@ def test_funnel_from_yaml(data: Path, tmp_path: Path, world: World) -> None:
     )
     store = DuckDBStore(data, read_only=True)
     try:
-        sources = LogSources(store.events, [world.model], identity=IdentityConfig.default())
-        expected = Analytics().funnel(
-            query, sources.events(), transitions=sources.journeys().transitions
-        )
+        view = LogSources(store.events, [world.model], identity=IdentityConfig.default()).snapshot()
+        expected = Analytics().funnel(query, view.events, transitions=view.journeys.transitions)
     finally:
         store.close()
     assert got == expected

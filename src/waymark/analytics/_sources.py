@@ -79,15 +79,6 @@ class LogSources:
         self._building = threading.Lock()  # one rebuild at a time, in front or behind
         self._refresher: threading.Thread | None = None
 
-    def version(self) -> int:
-        return self._log.max_seq()
-
-    def events(self) -> pa.Table:
-        return self.snapshot().events
-
-    def journeys(self) -> JourneyData:
-        return self.snapshot().journeys
-
     def freshness(self) -> Freshness:
         snap, refresher = self._snapshot, self._refresher
         return Freshness(
