@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from waymark.core import collector
@@ -74,19 +74,16 @@ class Pipeline:
                     self._behind.add(processor.name)
 
     def _replay(self, processor: Processor, event_log: EventLog) -> None:
-        after = processor.checkpoint()
-        while True:
-            events = event_log.events_after(after, limit=self._chunk)
-            if not events:
-                break
+        for events in _after_checkpoint(event_log, processor, self._chunk):
             try:
                 processor.process(events)
             except Exception:
                 log.exception(
-                    "%s failed again after seq %d: one event at a time", processor.name, after
+                    "%s failed again from seq %d: one event at a time",
+                    processor.name,
+                    events[0].seq,
                 )
                 self._one_at_a_time(processor, events)
-            after = events[-1].seq
         self._behind.discard(processor.name)
         log.info("%s has caught up with the log", processor.name)
 
@@ -106,14 +103,9 @@ class Pipeline:
         """Replay the log after each processor's checkpoint; returns events replayed."""
         replayed = 0
         for processor in self.processors:
-            after = processor.checkpoint()
-            while True:
-                events = event_log.events_after(after, limit=chunk)
-                if not events:
-                    break
+            for events in _after_checkpoint(event_log, processor, chunk):
                 with collector.paused():  # as for a committed group
                     processor.process(events)
-                after = events[-1].seq
                 replayed += len(events)
             processor.flush()
         if replayed:
@@ -123,3 +115,13 @@ class Pipeline:
     def flush(self) -> None:
         for processor in self.processors:
             processor.flush()
+
+
+def _after_checkpoint(
+    event_log: EventLog, processor: Processor, chunk: int
+) -> Iterator[list[Event]]:
+    """The log after the processor's checkpoint (as it was at the start), in chunks."""
+    after = processor.checkpoint()
+    while events := event_log.events_after(after, limit=chunk):
+        yield events
+        after = events[-1].seq
