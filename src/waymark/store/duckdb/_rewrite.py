@@ -67,9 +67,10 @@ def copy_out(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection, *, wait_s: float = 30.0) -> None:
-    """``CHECKPOINT``, waiting out other connections' write transactions: DuckDB refuses
-    while one is open, and the writers of this process hold theirs for milliseconds (seen
-    once, rarely, when an erasure met ingest). ``FORCE CHECKPOINT`` would abort them."""
+    """``CHECKPOINT``, waiting out other connections' transactions: DuckDB refuses while a
+    write transaction is open (a registered Arrow view counts), or a read that began before
+    the last write; this process holds either for milliseconds (the event log scans in short
+    queries for this reason). ``FORCE CHECKPOINT`` would abort them."""
     deadline = time.monotonic() + wait_s
     while True:
         try:
